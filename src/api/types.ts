@@ -1,0 +1,61 @@
+/** Wire types of the Cachix HTTP API v1 (spec §1.5, §5, §6, §9). Field names are the wire's. */
+
+export type Permission = 'Read' | 'Write' | 'Admin';
+export type CompressionMethodJson = 'XZ' | 'ZSTD';
+
+export interface BinaryCache {
+  name: string;
+  uri: string;
+  isPublic: boolean;
+  publicSigningKeys: string[];
+  githubUsername: string;
+  permission: Permission;
+  preferredCompressionMethod: CompressionMethodJson;
+}
+
+export interface MultipartUploadCreated {
+  narId: string;
+  uploadId: string;
+}
+
+export interface PartUploadUrl {
+  uploadUrl: string;
+}
+
+export interface CompletedPart {
+  partNumber: number;
+  eTag: string;
+}
+
+/** spec §6.6 — the real client's Haskell-derived names. */
+export interface NarInfoCreate {
+  cStoreHash: string;
+  cStoreSuffix: string;
+  cNarHash: string;
+  cNarSize: number;
+  cFileHash: string;
+  cFileSize: number;
+  cReferences: string[];
+  cDeriver: string;
+  cSig: string | null;
+}
+
+export interface CompleteMultipartUpload {
+  parts: CompletedPart[] | null;
+  narInfoCreate: NarInfoCreate;
+}
+
+/** spec §5: the historical `POST /api/v1/cache/{name}` body. */
+export interface BinaryCacheCreate {
+  publicSigningKey: string;
+  isPublic: boolean;
+  githubOrganization: string | null;
+  githubTeamId: number | null;
+}
+
+export interface SigningKeyCreate {
+  publicKey: string;
+}
+
+/** Query-string spelling of compression methods. */
+export type CompressionQuery = 'xz' | 'zst';

@@ -1,0 +1,239 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { configFilePath } from './config/paths.js';
+import type { Context } from './context.js';
+import { CachixError, describeError } from './errors.js';
+import { version } from './version.js';
+
+/**
+ * The whole command-line surface: every command, option and default lives here, and only
+ * here (as the real client's OptionsParser). Commands are imported lazily so that
+ * `cachix --version` and quick commands start fast.
+ */
+
+export const DEFAULTS = {
+  compressionLevel: 2,
+  chunkSize: 32 * 1024 * 1024,
+  minChunkSize: 5 * 1024 * 1024,
+  maxChunkSize: 5 * 1024 * 1024 * 1024,
+  numConcurrentChunks: 4,
+  jobs: 8,
+  nixosFolder: '/etc/nixos/',
+} as const;
+
+export interface PushOptions {
+  compressionLevel: number;
+  compressionMethod: 'xz' | 'zstd' | undefined;
+  chunkSize: number;
+  numConcurrentChunks: number;
+  jobs: number;
+  omitDeriver: boolean;
+}
+
+export type UseMode = 'nixos' | 'root-nixconf' | 'user-nixconf' | 'untrusted-requires-sudo';
+
+function integerIn(name: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** Bytes, optionally with a binary suffix (K, M, G, with or without "iB"). */
+function parseChunkSize(value: string): number {
+  const match = /^(\d+)\s*([kmg]?)(?:i?b)?$/i.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('chunk size must be a number of bytes, e.g. 33554432 or 32M');
+  const bytes = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
+  if (bytes < DEFAULTS.minChunkSize || bytes > DEFAULTS.maxChunkSize) {
+    throw new InvalidArgumentError(`chunk size must be between ${DEFAULTS.minChunkSize} (5 MiB) and ${DEFAULTS.maxChunkSize} (5 GiB) bytes`);
+  }
+  return bytes;
+}
+
+function compressionMethod(value: string): 'xz' | 'zstd' {
+  if (value === 'xz' || value === 'zstd') return value;
+  throw new InvalidArgumentError('compression method must be "xz" or "zstd"');
+}
+
+function useMode(value: string): UseMode {
+  if (value === 'nixos' || value === 'root-nixconf' || value === 'user-nixconf' || value === 'untrusted-requires-sudo') return value;
+  throw new InvalidArgumentError('mode must be one of nixos, root-nixconf, user-nixconf');
+}
+
+/** The push options shared by push, watch-store and watch-exec. */
+function addPushOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('-l, --compression-level <level>', 'compression level: 0-9 for xz, 0-16 for zstd')
+        .default(DEFAULTS.compressionLevel)
+        .argParser(integerIn('compression level', 0, 16)),
+    )
+    .addOption(
+      new Option('-m, --compression-method <method>', "xz or zstd (default: the cache's preference, else zstd)").argParser(compressionMethod),
+    )
+    .addOption(
+      new Option('-s, --chunk-size <bytes>', 'size of each uploaded part, 5 MiB to 5 GiB (raised automatically past 10,000 parts)')
+        .default(DEFAULTS.chunkSize)
+        .argParser(parseChunkSize),
+    )
+    .addOption(
+      new Option('-n, --num-concurrent-chunks <n>', 'parts of one path uploaded at once')
+        .default(DEFAULTS.numConcurrentChunks)
+        .argParser(integerIn('number of concurrent chunks', 1, 64)),
+    )
+    .addOption(
+      new Option('-j, --jobs <n>', 'store paths pushed at once').default(DEFAULTS.jobs).argParser(integerIn('jobs', 1, 256)),
+    )
+    .option('--omit-deriver', 'do not publish the deriver of each path', false);
+}
+
+function pushOptionsFrom(opts: Record<string, unknown>): PushOptions {
+  return {
+    compressionLevel: opts.compressionLevel as number,
+    compressionMethod: opts.compressionMethod as PushOptions['compressionMethod'],
+    chunkSize: opts.chunkSize as number,
+    numConcurrentChunks: opts.numConcurrentChunks as number,
+    jobs: opts.jobs as number,
+    omitDeriver: Boolean(opts.omitDeriver),
+  };
+}
+
+export interface IO {
+  env: NodeJS.ProcessEnv;
+  stdin: Context['stdin'];
+  stdout: Context['stdout'];
+  stderr: Context['stderr'];
+}
+
+export function buildProgram(io: IO, setExitCode: (code: number) => void): Command {
+  const program = new Command('cachix');
+  const context = (): Context => {
+    const g = program.opts<{ config?: string; host?: string; hostname?: string; verbose?: boolean }>();
+    return {
+      configPath: configFilePath(io.env, g.config),
+      hostOverride: g.host ?? g.hostname,
+      verbose: Boolean(g.verbose) || io.env.CACHIX_DEBUG === '1',
+      env: io.env,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
+    };
+  };
+  const finish = (code: number | void) => setExitCode(code ?? 0);
+
+  program
+    .description('Nix binary cache client (cachix-ts)')
+    .version(`cachix ${version()}`, '-V, --version', 'print the version')
+    .option('-c, --config <path>', 'config file (default: $XDG_CONFIG_HOME/cachix/cachix.dhall)')
+    .option('--host <uri>', 'Cachix host (default: config hostname, else https://cachix.org)')
+    .addOption(new Option('--hostname <uri>', 'alias of --host').hideHelp())
+    .option('-v, --verbose', 'show stack traces and debug details', false)
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('authtoken')
+    .description('store an auth token in the config file')
+    .argument('[token]', 'the token (prefer --stdin: argv is visible to other users)')
+    .option('--stdin', 'read the token from standard input', false)
+    .action(async (token: string | undefined, opts: { stdin: boolean }) => {
+      const { run } = await import('./commands/authtoken.js');
+      finish(await run(context(), { token, stdin: opts.stdin }));
+    });
+
+  program
+    .command('config')
+    .description('read or change the config file')
+    .argument('<action>', 'get or set')
+    .argument('<key>', 'hostname')
+    .argument('[value]', 'new value (for set)')
+    .action(async (action: string, key: string, value: string | undefined) => {
+      const { run } = await import('./commands/config.js');
+      finish(await run(context(), { action, key, value }));
+    });
+
+  program
+    .command('generate-keypair')
+    .description('make a signing key pair, register its public key and keep the secret in the config')
+    .argument('<cache>', 'cache name (or file:///dir for a local cache)')
+    .action(async (cache: string) => {
+      const { run } = await import('./commands/generate-keypair.js');
+      finish(await run(context(), { cache }));
+    });
+
+  program
+    .command('create')
+    .description('create a cache with a signing key made locally')
+    .argument('<cache>', 'cache name: lowercase letters, digits and dashes')
+    .option('--private', 'make the cache private (read access needs a token)', false)
+    .action(async (cache: string, opts: { private: boolean }) => {
+      const { run } = await import('./commands/create.js');
+      finish(await run(context(), { cache, isPrivate: opts.private }));
+    });
+
+  addPushOptions(
+    program
+      .command('push')
+      .description('push store paths and their closures to a cache; paths come from arguments or stdin')
+      .argument('<cache>', 'cache name (or file:///dir for a local cache)')
+      .argument('[paths...]', 'store paths, or symlinks into the store such as ./result'),
+  )
+    .addOption(new Option('-w, --watch-store', 'deprecated: use the watch-store command').hideHelp())
+    .action(async (cache: string, paths: string[], opts: Record<string, unknown>) => {
+      if (opts.watchStore) throw new CachixError('--watch-store is deprecated, use the watch-store command: cachix watch-store ' + cache);
+      const { run } = await import('./commands/push.js');
+      finish(await run(context(), { cache, paths, options: pushOptionsFrom(opts) }));
+    });
+
+  program
+    .command('use')
+    .description('configure Nix to substitute from a cache')
+    .argument('<cache>', 'cache name (or file:///dir for a local cache)')
+    .addOption(new Option('-m, --mode <mode>', 'nixos, root-nixconf or user-nixconf (default: detected)').argParser(useMode))
+    .option('-d, --nixos-folder <dir>', 'where NixOS configuration lives', DEFAULTS.nixosFolder)
+    .option('-O, --output-directory <dir>', 'write nix.conf (and netrc) into this directory instead')
+    .action(async (cache: string, opts: { mode?: UseMode; nixosFolder: string; outputDirectory?: string }) => {
+      const { run } = await import('./commands/use.js');
+      finish(await run(context(), { cache, mode: opts.mode, nixosFolder: opts.nixosFolder, outputDirectory: opts.outputDirectory }));
+    });
+
+  program
+    .command('remove')
+    .description('remove a cache from nix.conf')
+    .argument('<cache>', 'cache name (or file:///dir for a local cache)')
+    .action(async (cache: string) => {
+      const { run } = await import('./commands/remove.js');
+      finish(await run(context(), { cache }));
+    });
+
+  return program;
+}
+
+export function printError(error: unknown, stderr: Context['stderr'], verbose: boolean): number {
+  if (error instanceof CachixError) {
+    const hint = error.hint ? ` (${error.hint})` : '';
+    stderr.write(`cachix: ${error.message}${hint}\n`);
+    if (verbose && error.cause instanceof Error && error.cause.stack) stderr.write(`${error.cause.stack}\n`);
+    return error.exitCode;
+  }
+  // Not a CachixError: a bug or an unexpected failure. One line, stack only on request.
+  stderr.write(`cachix: ${describeError(error).split('\n')[0]}${verbose ? '' : ' (run with --verbose for details)'}\n`);
+  if (verbose && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const io: IO = { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  const program = buildProgram(io, (code) => {
+    process.exitCode = code;
+  });
+  const verbose = argv.includes('-v') || argv.includes('--verbose') || process.env.CACHIX_DEBUG === '1';
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = printError(error, io.stderr, verbose);
+  }
+}
