@@ -1,7 +1,125 @@
-// PLACEHOLDER until its issue lands.
+import { CachixApi } from '../api/client.js';
+import type { PushOptions } from '../cli.js';
+import { DEFAULTS } from '../cli.js';
+import { findSigningKey, loadSettings, NO_TOKEN_HINT, type Settings } from '../config/settings.js';
+import { httpRetryPolicy, pathRetryPolicy } from '../config/tuning.js';
 import type { Context } from '../context.js';
 import { CachixError } from '../errors.js';
+import { parseSecretKey } from '../nix/keys.js';
+import { NixStore } from '../nix/store.js';
+import { CachixDestination } from '../push/cachix-destination.js';
+import { compressionFromJson, type Compression } from '../push/compression.js';
+import type { Destination, Signer } from '../push/destination.js';
+import { push } from '../push/engine.js';
+import type { PushEventSink } from '../push/events.js';
+import { signerFor } from '../push/signature.js';
+import { plainRenderer } from '../ui/plain-renderer.js';
+import { abortOnSignals } from '../util/interrupt.js';
+import { readAll } from '../util/read-stdin.js';
+import { registerSecret } from '../util/redact.js';
 
-export async function run(_ctx: Context, _args: unknown): Promise<number> {
-  throw new CachixError('push is not implemented yet');
+export interface PushArgs {
+  cache: string;
+  paths: string[];
+  options: PushOptions;
+}
+
+export async function run(ctx: Context, args: PushArgs): Promise<number> {
+  const settings = await loadSettings(ctx);
+  registerSecret(settings.authToken);
+  const inputs = await readInputs(ctx, args.paths);
+  if (inputs.length === 0) {
+    ctx.stderr.write('Nothing to push.\n');
+    return 0;
+  }
+  const target = await cachixTarget(ctx, settings, args);
+  const renderer = await makeRenderer(ctx);
+  const controller = new AbortController();
+  const releaseSignals = abortOnSignals(controller);
+  try {
+    await push({
+      store: new NixStore(),
+      destination: target.destination,
+      inputs,
+      compression: target.compression,
+      compressionLevel: levelFor(ctx, target.compression, args.options.compressionLevel),
+      jobs: args.options.jobs,
+      omitDeriver: args.options.omitDeriver,
+      signer: target.signer,
+      events: renderer.render,
+      signal: controller.signal,
+      pathRetry: pathRetryPolicy(ctx.env),
+    });
+  } finally {
+    renderer.stop();
+    releaseSignals();
+    await target.destination.close();
+  }
+  return 0;
+}
+
+/** spec §6.2: arguments win; else whitespace-separated paths from a non-terminal stdin. */
+async function readInputs(ctx: Context, paths: string[]): Promise<string[]> {
+  if (paths.length > 0) return paths;
+  if (ctx.stdin.isTTY) {
+    throw new CachixError('no store paths given', { hint: 'pass them as arguments or pipe them in, e.g. `nix-build | cachix push mycache`' });
+  }
+  return (await readAll(ctx.stdin)).split(/\s+/).filter((p) => p !== '');
+}
+
+interface Target {
+  destination: Destination;
+  compression: Compression;
+  signer: Signer | undefined;
+}
+
+/** spec §6.3: signing-key mode if a key exists, else token mode (which asks the cache for its compression). */
+async function cachixTarget(ctx: Context, settings: Settings, args: PushArgs): Promise<Target> {
+  const keyText = findSigningKey(settings, ctx.env, args.cache);
+  if (keyText) registerSecret(keyText.text.trim());
+  const signer = keyText ? signerFor(parseSecretKey(keyText.text, keyText.source)) : undefined;
+  if (!signer && settings.authToken === undefined) {
+    throw new CachixError(`neither an auth token nor a signing key is set for cache ${args.cache}`, {
+      hint: `they are read from $CACHIX_AUTH_TOKEN and $CACHIX_SIGNING_KEY, falling back to ${settings.configPath}; ${NO_TOKEN_HINT}`,
+    });
+  }
+  const { options } = args;
+  const api = new CachixApi({
+    host: settings.hostname,
+    token: settings.authToken,
+    connections: options.jobs * options.numConcurrentChunks + 2,
+    retry: httpRetryPolicy(ctx.env),
+  });
+  let compression: Compression = options.compressionMethod ?? 'zstd';
+  if (!signer) {
+    try {
+      const cache = await api.getCache(args.cache);
+      compression = options.compressionMethod ?? compressionFromJson(cache.preferredCompressionMethod);
+    } catch (error) {
+      await api.close();
+      throw error;
+    }
+  }
+  const destination = new CachixDestination(api, args.cache, {
+    chunkSize: options.chunkSize,
+    maxChunkSize: DEFAULTS.maxChunkSize,
+    numConcurrentChunks: options.numConcurrentChunks,
+  });
+  return { destination, compression, signer };
+}
+
+function levelFor(ctx: Context, compression: Compression, level: number): number {
+  if (compression === 'xz' && level > 9) {
+    ctx.stderr.write(`Warning: xz has levels 0-9; using 9 instead of ${level}\n`);
+    return 9;
+  }
+  return level;
+}
+
+async function makeRenderer(ctx: Context): Promise<{ render: PushEventSink; stop: () => void }> {
+  if (ctx.stderr.isTTY && ctx.env.CI !== 'true') {
+    const { ttyRenderer } = await import('../ui/tty-renderer.js');
+    return ttyRenderer(ctx.stderr);
+  }
+  return { render: plainRenderer(ctx.stderr), stop: () => undefined };
 }

@@ -1,0 +1,233 @@
+import { CachixError } from '../errors.js';
+import { NO_TOKEN_HINT } from '../config/settings.js';
+import { HttpClient, HttpStatusError, TransportError, type HttpClientOptions, type HttpResponse } from './http.js';
+import type {
+  BinaryCache,
+  BinaryCacheCreate,
+  CompleteMultipartUpload,
+  CompressionQuery,
+  MultipartUploadCreated,
+  NarInfoCreate,
+} from './types.js';
+import { asBinaryCache, asMultipartCreated, asPartUploadUrl, asStringArray, ShapeError } from './validate.js';
+
+/** An API call that failed for good (after retries). */
+export class ApiError extends CachixError {
+  readonly status: number | undefined;
+  readonly body: string | undefined;
+
+  constructor(message: string, status: number | undefined, body: string | undefined, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** spec §6.4: batches sized to stay under a 1 MB request body. */
+export const MISSING_QUERY_BATCH = 32768;
+
+const JSON_HEADERS = { 'content-type': 'application/json;charset=utf-8', accept: 'application/json' };
+
+export interface CachixApiOptions extends HttpClientOptions {
+  /** Base URL, e.g. https://cachix.org (a path is allowed; trailing slashes are ignored). */
+  host: string;
+  /** undefined = no token: the real client then still sends `Bearer ` with an empty token. */
+  token: string | undefined;
+  http?: HttpClient;
+}
+
+/** Typed client of the Cachix HTTP API v1 (spec §9). */
+export class CachixApi {
+  readonly http: HttpClient;
+  private readonly base: string;
+  private readonly token: string | undefined;
+
+  constructor(options: CachixApiOptions) {
+    this.base = `${options.host.replace(/\/+$/, '')}/api/v1`;
+    this.token = options.token;
+    this.http = options.http ?? new HttpClient(options);
+  }
+
+  get hasToken(): boolean {
+    return this.token !== undefined;
+  }
+
+  /** GET /cache/{name}, with the error messages of spec §1.5. */
+  async getCache(name: string): Promise<BinaryCache> {
+    try {
+      return await this.json('GET', this.cachePath(name), asBinaryCache);
+    } catch (error) {
+      throw this.cacheError(name, error);
+    }
+  }
+
+  /** POST /cache/{name}/narinfo in batches; returns the hashes the cache lacks. */
+  async missingHashes(name: string, hashes: readonly string[], signal?: AbortSignal): Promise<string[]> {
+    const missing: string[] = [];
+    for (let i = 0; i < hashes.length; i += MISSING_QUERY_BATCH) {
+      const batch = hashes.slice(i, i + MISSING_QUERY_BATCH);
+      const answer = await this.json('POST', `${this.cachePath(name)}/narinfo`, (v) => asStringArray(v, 'the missing-paths answer'), batch, signal).catch(
+        (error: unknown) => {
+          throw this.cacheError(name, error);
+        },
+      );
+      missing.push(...answer);
+    }
+    return missing;
+  }
+
+  async addSigningKey(name: string, publicKeyBase64: string): Promise<void> {
+    await this.call('POST', `${this.cachePath(name)}/key`, { publicKey: publicKeyBase64 });
+  }
+
+  /** The historical create-cache call (spec §5). */
+  async createCache(name: string, body: BinaryCacheCreate): Promise<void> {
+    await this.call('POST', this.cachePath(name), body);
+  }
+
+  async createMultipart(name: string, compression: CompressionQuery, signal?: AbortSignal): Promise<MultipartUploadCreated> {
+    return this.json('POST', `${this.cachePath(name)}/multipart-nar?compression=${compression}`, asMultipartCreated, undefined, signal);
+  }
+
+  async partUploadUrl(
+    name: string,
+    upload: MultipartUploadCreated,
+    partNumber: number,
+    contentMD5: string,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const path = `${this.cachePath(name)}/multipart-nar/${encodeURIComponent(upload.narId)}?uploadId=${encodeURIComponent(upload.uploadId)}&partNumber=${partNumber}`;
+    return (await this.json('POST', path, asPartUploadUrl, { contentMD5 }, signal)).uploadUrl;
+  }
+
+  /**
+   * PUT one part to its presigned URL: raw bytes with a known length, Content-MD5, and
+   * deliberately no Authorization header (storage rejects or leaks it). Returns the ETag
+   * verbatim, quotes included, or undefined when the storage sent none.
+   */
+  async uploadPart(uploadUrl: string, body: Buffer, contentMD5: string, signal?: AbortSignal): Promise<string | undefined> {
+    const response = await this.wrap(
+      () =>
+        this.http.send({
+          method: 'PUT',
+          url: uploadUrl,
+          headers: { 'content-type': 'application/octet-stream', 'content-md5': contentMD5, 'content-length': String(body.length) },
+          body,
+          label: 'PUT part',
+          signal,
+        }),
+      'PUT part',
+    );
+    const etag = response.headers.etag;
+    return Array.isArray(etag) ? etag[0] : etag;
+  }
+
+  async completeMultipart(name: string, upload: MultipartUploadCreated, body: CompleteMultipartUpload, signal?: AbortSignal): Promise<void> {
+    const path = `${this.cachePath(name)}/multipart-nar/${encodeURIComponent(upload.narId)}/complete?uploadId=${encodeURIComponent(upload.uploadId)}`;
+    await this.call('POST', path, body, signal);
+  }
+
+  async abortMultipart(name: string, upload: MultipartUploadCreated): Promise<void> {
+    const path = `${this.cachePath(name)}/multipart-nar/${encodeURIComponent(upload.narId)}/abort?uploadId=${encodeURIComponent(upload.uploadId)}`;
+    await this.call('POST', path);
+  }
+
+  /** Legacy (pre-multipart) narinfo registration, still served by the API. */
+  async createNarinfo(name: string, storeHash: string, body: NarInfoCreate): Promise<void> {
+    await this.call('POST', `${this.cachePath(name)}/${storeHash}.narinfo`, body);
+  }
+
+  /** Legacy single-request NAR upload of an already compressed NAR held in memory. */
+  async uploadNarLegacy(name: string, compression: CompressionQuery, compressed: Buffer): Promise<void> {
+    const path = `${this.cachePath(name)}/nar?compression=${compression}`;
+    await this.wrap(
+      () =>
+        this.http.send({
+          method: 'POST',
+          url: this.base + path,
+          headers: { ...this.authHeader(), 'content-type': 'application/octet-stream' },
+          body: compressed,
+          label: `POST ${path}`,
+        }),
+      `POST ${path}`,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  private cachePath(name: string): string {
+    return `/cache/${encodeURIComponent(name)}`;
+  }
+
+  private authHeader(): Record<string, string> {
+    // The real client sends the header even without a token ("Bearer " + empty string).
+    return { authorization: `Bearer ${this.token ?? ''}` };
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<HttpResponse> {
+    const label = `${method} /api/v1${path.split('?')[0]}`;
+    return this.wrap(
+      () =>
+        this.http.send({
+          method,
+          url: this.base + path,
+          headers: body === undefined ? { ...this.authHeader() } : { ...this.authHeader(), ...JSON_HEADERS },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          label,
+          signal,
+        }),
+      label,
+    );
+  }
+
+  /** A JSON call whose answer is checked by `validate`; a bad answer is one clear ApiError. */
+  private async json<T>(method: 'GET' | 'POST', path: string, validate: (value: unknown) => T, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await this.call(method, path, body, signal);
+    const label = `${method} /api/v1${path.split('?')[0]}`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(response.body.toString('utf8'));
+    } catch {
+      throw new ApiError(`the server answered ${label} with something that is not JSON`, response.status, undefined);
+    }
+    try {
+      return validate(parsed);
+    } catch (error) {
+      if (error instanceof ShapeError) throw new ApiError(`unexpected answer to ${label}: ${error.message}`, response.status, undefined);
+      throw error;
+    }
+  }
+
+  /** Turns transport/status errors into ApiError with one readable line. */
+  private async wrap<T>(operation: () => Promise<T>, label: string): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof HttpStatusError) {
+        throw new ApiError(error.message, error.status, error.bodyText, error);
+      }
+      if (error instanceof TransportError) {
+        throw new ApiError(`${error.message} (gave up after retrying)`, undefined, undefined, error);
+      }
+      throw error;
+    }
+  }
+
+  /** spec §1.5: what a failed cache lookup means to the user. */
+  private cacheError(name: string, error: unknown): unknown {
+    if (!(error instanceof ApiError)) return error;
+    if (error.status === 401) {
+      if (this.token !== undefined) {
+        const detail = error.body?.trim() ? ` Error: ${error.body.trim().split('\n')[0]}` : '';
+        return new ApiError(`cache ${name} doesn't exist or you don't have access.${detail}`, 401, error.body, error);
+      }
+      return new CachixError(`cache ${name} doesn't exist or is private and you need a token`, { hint: NO_TOKEN_HINT, cause: error });
+    }
+    if (error.status === 403) return new ApiError(`your token does not have access to cache ${name}`, 403, error.body, error);
+    if (error.status === 404) return new ApiError(`Binary cache ${name} does not exist.`, 404, error.body, error);
+    return error;
+  }
+}

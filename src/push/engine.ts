@@ -1,0 +1,179 @@
+import pLimit from 'p-limit';
+import { ApiError } from '../api/client.js';
+import { CachixError, isCachixError } from '../errors.js';
+import type { NixStore, PathInfo } from '../nix/store.js';
+import { storeHashOf } from '../nix/store-path.js';
+import type { Compression } from './compression.js';
+import type { Destination, Signer } from './destination.js';
+import type { PushEventSink } from './events.js';
+import { openNarStream, type NarSummary } from './nar-stream.js';
+
+export interface PathRetryPolicy {
+  /** Retries after the first attempt (spec §6.8: 3). */
+  retries: number;
+  /** Constant wait between attempts (spec: 5 s). */
+  delayMs: number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export const DEFAULT_PATH_RETRY: PathRetryPolicy = {
+  retries: 3,
+  delayMs: 5000,
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      }, { once: true });
+    }),
+};
+
+export interface PushRequest {
+  store: NixStore;
+  destination: Destination;
+  /** User inputs: store paths, paths inside them, or symlinks such as ./result. */
+  inputs: readonly string[];
+  compression: Compression;
+  compressionLevel: number;
+  jobs: number;
+  omitDeriver: boolean;
+  signer: Signer | undefined;
+  events: PushEventSink;
+  signal: AbortSignal;
+  pathRetry?: PathRetryPolicy;
+}
+
+export interface PushSummary {
+  inputs: number;
+  closureSize: number;
+  pushed: number;
+  alreadyPresent: number;
+  bytes: number;
+}
+
+/**
+ * The push engine: plan (resolve inputs, closure, ask the destination what it lacks),
+ * then stream each missing path `jobs` at a time. It knows nothing of the terminal;
+ * everything it has to say goes out as events. The first path that fails for good
+ * cancels the rest and fails the push.
+ */
+export async function push(req: PushRequest): Promise<PushSummary> {
+  const started = Date.now();
+  const { resolved, rejected } = await req.store.resolveInputs(req.inputs);
+  for (const r of rejected) req.events({ type: 'input-skipped', input: r.input, reason: r.reason });
+  if (req.inputs.length > 0 && resolved.length === 0) {
+    // The real client exits 0 here and CI goes green with nothing pushed.
+    throw new CachixError(`none of the given paths can be pushed: ${rejected.map((r) => r.input).join(', ')}`);
+  }
+  const closure = await req.store.closure([...new Set(resolved.map((r) => r.storePath))]);
+  const byHash = new Map(closure.map((p) => [storeHashOf(p), p]));
+  const missingHashes = new Set(await req.destination.missingHashes([...byHash.keys()], req.signal));
+  // Keep Nix's order (references before referrers) so a cache is complete sooner.
+  const missing = closure.filter((p) => missingHashes.has(storeHashOf(p)));
+  req.events({ type: 'planned', closureSize: closure.length, missing, compression: req.compression, destination: req.destination.label });
+
+  const infos = missing.length > 0 ? await req.store.pathInfos(missing) : new Map<string, PathInfo>();
+  const cancel = new AbortController();
+  const onOuterAbort = (): void => cancel.abort(req.signal.reason);
+  req.signal.addEventListener('abort', onOuterAbort, { once: true });
+  const limit = pLimit(req.jobs);
+  let bytes = 0;
+  let firstError: unknown;
+  try {
+    await Promise.all(
+      missing.map((path) =>
+        limit(async () => {
+          if (cancel.signal.aborted) return;
+          try {
+            const summary = await pushWithRetry(req, infos.get(path)!, cancel.signal);
+            bytes += summary.fileSize;
+          } catch (error) {
+            if (!cancel.signal.aborted || firstError === undefined) {
+              firstError ??= error;
+              if (!req.signal.aborted) req.events({ type: 'path-failed', path, error });
+            }
+            cancel.abort(error);
+          }
+        }),
+      ),
+    );
+  } finally {
+    req.signal.removeEventListener('abort', onOuterAbort);
+  }
+  if (req.signal.aborted) throw req.signal.reason;
+  if (firstError !== undefined) throw firstError;
+  const seconds = (Date.now() - started) / 1000;
+  req.events({ type: 'finished', pushed: missing.length, alreadyPresent: closure.length - missing.length, bytes, seconds });
+  return { inputs: req.inputs.length, closureSize: closure.length, pushed: missing.length, alreadyPresent: closure.length - missing.length, bytes };
+}
+
+/** Fatal errors are the tool's own verdicts (bad path, hash mismatch): retrying cannot help. API failures can. */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof ApiError) return true;
+  return !isCachixError(error);
+}
+
+async function pushWithRetry(req: PushRequest, info: PathInfo, signal: AbortSignal): Promise<NarSummary> {
+  const policy = req.pathRetry ?? DEFAULT_PATH_RETRY;
+  for (let attempt = 0; ; attempt++) {
+    req.events({ type: 'path-started', path: info.path, narSize: info.narSize, attempt });
+    const started = Date.now();
+    try {
+      const summary = await pushOnce(req, info, signal);
+      req.events({ type: 'path-done', path: info.path, narSize: summary.narSize, fileSize: summary.fileSize, seconds: (Date.now() - started) / 1000 });
+      return summary;
+    } catch (error) {
+      if (signal.aborted || attempt >= policy.retries || !isRetryable(error)) throw error;
+      req.events({ type: 'path-retrying', path: info.path, attempt: attempt + 1, error, delayMs: policy.delayMs });
+      await policy.sleep(policy.delayMs, signal);
+    }
+  }
+}
+
+async function pushOnce(req: PushRequest, info: PathInfo, signal: AbortSignal): Promise<NarSummary> {
+  let lastReport = 0;
+  const nar = openNarStream(info.path, req.compression, req.compressionLevel, (bytes) => {
+    // At most one progress event per MiB keeps renderers cheap on fast pipes.
+    if (bytes - lastReport >= 1 << 20 || bytes === info.narSize) {
+      lastReport = bytes;
+      req.events({ type: 'path-progress', path: info.path, bytes, narSize: info.narSize });
+    }
+  });
+  const verified = nar.result.then((summary) => verifyAgainstStore(req.store, info, summary), async (error: unknown) => {
+    throw await explainDumpFailure(req.store, info, error);
+  });
+  verified.catch(() => undefined);
+  const onAbort = (): void => nar.kill();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await req.destination.upload(
+      { info, compression: req.compression, compressed: nar.compressed, result: verified, signer: req.signer, omitDeriver: req.omitDeriver },
+      signal,
+    );
+    return await verified;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    nar.kill();
+  }
+}
+
+function verifyAgainstStore(_store: NixStore, info: PathInfo, summary: NarSummary): NarSummary {
+  if (summary.narSize === 0) throw new CachixError(`${info.path}: nix-store --dump produced an empty NAR`);
+  if (summary.narHash !== info.narHash || summary.narSize !== info.narSize) {
+    throw new CachixError(
+      `NAR hash mismatch for ${info.path}: the Nix database says ${info.narHash} (${info.narSize} bytes) but its contents give ${summary.narHash} (${summary.narSize} bytes)`,
+      { hint: 'the store path is corrupted; repair it with `nix-store --verify --repair --check-contents`' },
+    );
+  }
+  return summary;
+}
+
+/** A dump that fails because the path vanished (garbage-collected since planning) says so. */
+async function explainDumpFailure(store: NixStore, info: PathInfo, error: unknown): Promise<unknown> {
+  const invalid = await store.invalidPaths([info.path]).catch(() => []);
+  if (invalid.length > 0) {
+    return new CachixError(`${info.path} was removed from the Nix store (garbage-collected?) before it could be pushed`);
+  }
+  return error;
+}

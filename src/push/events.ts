@@ -1,0 +1,14 @@
+import type { Compression } from './compression.js';
+
+/** What the push engine reports; renderers in src/ui turn these into output. */
+export type PushEvent =
+  | { type: 'input-skipped'; input: string; reason: string }
+  | { type: 'planned'; closureSize: number; missing: readonly string[]; compression: Compression; destination: string }
+  | { type: 'path-started'; path: string; narSize: number; attempt: number }
+  | { type: 'path-progress'; path: string; bytes: number; narSize: number }
+  | { type: 'path-done'; path: string; narSize: number; fileSize: number; seconds: number }
+  | { type: 'path-retrying'; path: string; attempt: number; error: unknown; delayMs: number }
+  | { type: 'path-failed'; path: string; error: unknown }
+  | { type: 'finished'; pushed: number; alreadyPresent: number; bytes: number; seconds: number };
+
+export type PushEventSink = (event: PushEvent) => void;

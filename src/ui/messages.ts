@@ -1,0 +1,26 @@
+import { describeError } from '../errors.js';
+import { redact } from '../util/redact.js';
+import type { PushEvent } from '../push/events.js';
+import { humanSize } from './format.js';
+
+/** The texts of spec §6.4 and §6.9, shared by every renderer. */
+export function skippedLine(event: Extract<PushEvent, { type: 'input-skipped' }>): string {
+  return event.reason === 'is not valid' ? `Warning: ${event.input} is not valid, skipping` : `Warning: ${event.input}: ${event.reason}, skipping`;
+}
+
+export function plannedLine(event: Extract<PushEvent, { type: 'planned' }>): string {
+  const present = event.closureSize - event.missing.length;
+  return `Pushing ${event.missing.length} paths (${present} are already present) using ${event.compression} to ${event.destination} ⏳`;
+}
+
+export function startedLine(event: Extract<PushEvent, { type: 'path-started' }>): string {
+  return `${event.attempt > 0 ? `retry #${event.attempt} ` : ''}Pushing ${event.path} (${humanSize(event.narSize)})`;
+}
+
+export function retryLine(event: Extract<PushEvent, { type: 'path-retrying' }>): string {
+  return `Failed to push ${event.path}: ${redact(describeError(event.error))}; retrying in ${Math.round(event.delayMs / 1000)} s`;
+}
+
+export function nothingToPushLine(destination: string): string {
+  return destination.startsWith('cache ') ? 'Nothing to push - all store paths are already on Cachix.' : `Nothing to push - all store paths are already in ${destination}.`;
+}
