@@ -95,7 +95,7 @@ export class NixStore {
     return invalid;
   }
 
-  /** All paths of the closure of `paths` (references only, as computeFSClosure). */
+  /** All paths of the closure of `paths` (references only, as computeFSClosure), references before referrers. */
   async closure(paths: readonly string[]): Promise<string[]> {
     if (paths.length === 0) return [];
     const all = new Set<string>();
@@ -104,7 +104,7 @@ export class NixStore {
       if (result.code !== 0) throw new CachixError(`cannot compute the closure: ${nixErrorLine(result.stderr)}`);
       for (const line of lines(result.stdout)) all.add(line);
     }
-    return [...all].sort();
+    return [...all];
   }
 
   /** Metadata of many paths with one `nix path-info --json` per batch. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { ApiError } from '../api/client.js';
 import { CachixError, isCachixError } from '../errors.js';
@@ -75,6 +76,8 @@ export async function push(req: PushRequest): Promise<PushSummary> {
 
   const infos = missing.length > 0 ? await req.store.pathInfos(missing) : new Map<string, PathInfo>();
   const cancel = new AbortController();
+  // Every in-flight request listens on this signal; their number is bounded by jobs × parts.
+  setMaxListeners(0, cancel.signal);
   const onOuterAbort = (): void => cancel.abort(req.signal.reason);
   req.signal.addEventListener('abort', onOuterAbort, { once: true });
   const limit = pLimit(req.jobs);
