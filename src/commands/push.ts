@@ -6,10 +6,12 @@ import { httpRetryPolicy, pathRetryPolicy } from '../config/tuning.js';
 import type { Context } from '../context.js';
 import { CachixError } from '../errors.js';
 import { parseSecretKey } from '../nix/keys.js';
+import { parseCacheTarget, type CacheTarget } from '../nix/cache-name.js';
 import { NixStore } from '../nix/store.js';
 import { CachixDestination } from '../push/cachix-destination.js';
 import { compressionFromJson, type Compression } from '../push/compression.js';
 import type { Destination, Signer } from '../push/destination.js';
+import { LocalDestination } from '../push/local-destination.js';
 import { push } from '../push/engine.js';
 import type { PushEventSink } from '../push/events.js';
 import { signerFor } from '../push/signature.js';
@@ -32,7 +34,8 @@ export async function run(ctx: Context, args: PushArgs): Promise<number> {
     ctx.stderr.write('Nothing to push.\n');
     return 0;
   }
-  const target = await cachixTarget(ctx, settings, args);
+  const cacheTarget = parseCacheTarget(args.cache);
+  const target = cacheTarget.kind === 'local' ? localTarget(ctx, settings, cacheTarget, args) : await cachixTarget(ctx, settings, args);
   const renderer = await makeRenderer(ctx);
   const controller = new AbortController();
   const releaseSignals = abortOnSignals(controller);
@@ -73,11 +76,25 @@ interface Target {
   signer: Signer | undefined;
 }
 
+function signerFromSettings(ctx: Context, settings: Settings, configName: string): Signer | undefined {
+  const keyText = findSigningKey(settings, ctx.env, configName);
+  if (!keyText) return undefined;
+  registerSecret(keyText.text.trim());
+  return signerFor(parseSecretKey(keyText.text, keyText.source));
+}
+
+/** A directory cache: no server, no token; signed when a key for its URL exists. */
+function localTarget(ctx: Context, settings: Settings, target: Extract<CacheTarget, { kind: 'local' }>, args: PushArgs): Target {
+  const signer = signerFromSettings(ctx, settings, target.url);
+  if (!signer) {
+    ctx.stderr.write(`Warning: no signing key for ${target.url}; narinfos will be unsigned (run \`cachix generate-keypair ${target.url}\`)\n`);
+  }
+  return { destination: new LocalDestination(target.dir, target.url), compression: args.options.compressionMethod ?? 'zstd', signer };
+}
+
 /** spec §6.3: signing-key mode if a key exists, else token mode (which asks the cache for its compression). */
 async function cachixTarget(ctx: Context, settings: Settings, args: PushArgs): Promise<Target> {
-  const keyText = findSigningKey(settings, ctx.env, args.cache);
-  if (keyText) registerSecret(keyText.text.trim());
-  const signer = keyText ? signerFor(parseSecretKey(keyText.text, keyText.source)) : undefined;
+  const signer = signerFromSettings(ctx, settings, args.cache);
   if (!signer && settings.authToken === undefined) {
     throw new CachixError(`neither an auth token nor a signing key is set for cache ${args.cache}`, {
       hint: `they are read from $CACHIX_AUTH_TOKEN and $CACHIX_SIGNING_KEY, falling back to ${settings.configPath}; ${NO_TOKEN_HINT}`,
