@@ -1,11 +1,22 @@
-// PLACEHOLDER: the config helper replaces this file with the real Dhall-subset parser.
 import { CachixError } from '../errors.js';
 import type { CachixConfig } from './types.js';
+import { decodeConfig } from './dhall/decode.js';
+import { DhallSyntaxError, lineColumnOf, parseDhallValue } from './dhall/syntax.js';
 
-export function parseConfigText(_text: string, path: string): CachixConfig {
-  throw new CachixError(`cannot parse ${path}: Dhall parser not implemented yet`);
-}
+export { renderConfig, renderText } from './dhall/render.js';
 
-export function renderConfig(_config: CachixConfig): string {
-  throw new Error('not implemented');
+/**
+ * Reads a cachix.dhall (the Dhall subset of spec §2.2). Fields left out take the real
+ * client's defaults. Any problem is one line: the file, line:column, and what was expected.
+ */
+export function parseConfigText(text: string, path: string): CachixConfig {
+  try {
+    return decodeConfig(parseDhallValue(text));
+  } catch (error) {
+    if (error instanceof DhallSyntaxError) {
+      const { line, column } = lineColumnOf(text, error.offset);
+      throw new CachixError(`cannot parse config file ${path} at ${line}:${column}: ${error.message}`);
+    }
+    throw error;
+  }
 }
