@@ -19,7 +19,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   capMs: 15_000,
   budgetMs: 90_000,
   retryAfterMaxMs: 120_000,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()),
+  // A ref'd timer on purpose: during a backoff it may be the only thing keeping the process alive.
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   random: Math.random,
 };
 

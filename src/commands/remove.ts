@@ -1,7 +1,8 @@
-// PLACEHOLDER until its issue lands.
 import type { Context } from '../context.js';
-import { CachixError } from '../errors.js';
+import { removeCache } from '../use/remove-cache.js';
+import { realSystem, type UseSystem } from '../use/system.js';
 
-export async function run(_ctx: Context, _args: unknown): Promise<number> {
-  throw new CachixError('remove is not implemented yet');
+/** `cachix remove CACHE`; `system` is injected by tests (temp root dir, fake commands). */
+export async function run(ctx: Context, args: { cache: string }, system: UseSystem = realSystem(ctx.env)): Promise<number> {
+  return removeCache(ctx, args, system);
 }
