@@ -168,7 +168,8 @@ export class CachixApi {
   }
 
   private async call(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<HttpResponse> {
-    const label = `${method} /api/v1${path.split('?')[0]}`;
+    // The full URL (without query) tells the user which host could not be reached.
+    const label = `${method} ${this.base}${path.split('?')[0]}`;
     return this.wrap(
       () =>
         this.http.send({

@@ -10,6 +10,8 @@ export interface RetryPolicy {
   capMs: number;
   budgetMs: number;
   retryAfterMaxMs: number;
+  /** Multiplies server-requested waits (Retry-After); 1 except under CACHIX_RETRY_SCALE. */
+  retryAfterScale: number;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
 }
@@ -19,6 +21,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   capMs: 15_000,
   budgetMs: 90_000,
   retryAfterMaxMs: 120_000,
+  retryAfterScale: 1,
   // A ref'd timer on purpose: during a backoff it may be the only thing keeping the process alive.
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   random: Math.random,
@@ -50,7 +53,7 @@ export async function withRetry<T>(
       const backoff = policy.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt);
       const delay =
         decision.retryAfterMs !== undefined && decision.retryAfterMs > 0
-          ? Math.min(decision.retryAfterMs, policy.retryAfterMaxMs)
+          ? Math.min(decision.retryAfterMs * policy.retryAfterScale, policy.retryAfterMaxMs)
           : backoff;
       if (waited + delay > policy.budgetMs) throw error;
       waited += delay;

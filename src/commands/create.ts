@@ -1,4 +1,4 @@
-import { CachixApi } from '../api/client.js';
+import { apiFor } from '../api/for-settings.js';
 import type { BinaryCacheCreate } from '../api/types.js';
 import { loadSettings, requireAuthToken } from '../config/settings.js';
 import type { Context } from '../context.js';
@@ -28,7 +28,7 @@ export async function run(ctx: Context, args: { cache: string; isPrivate: boolea
     githubOrganization: null,
     githubTeamId: null,
   };
-  const api = new CachixApi({ host: settings.hostname, token });
+  const api = apiFor(ctx, settings, { token });
   try {
     await api.createCache(target.name, body);
   } catch (error) {

@@ -1,4 +1,5 @@
-import { ApiError, CachixApi } from '../api/client.js';
+import { ApiError } from '../api/client.js';
+import { apiFor } from '../api/for-settings.js';
 import { readConfigFile, writeConfigFile } from '../config/file.js';
 import { loadSettings, requireAuthToken } from '../config/settings.js';
 import type { CachixConfig } from '../config/types.js';
@@ -20,7 +21,7 @@ export async function run(ctx: Context, args: { cache: string }): Promise<number
   const settings = await loadSettings(ctx);
   const token = requireAuthToken(settings);
   const key = generateSecretKey();
-  const api = new CachixApi({ host: settings.hostname, token });
+  const api = apiFor(ctx, settings, { token });
   try {
     await api.addSigningKey(target.name, key.publicKey.toString('base64'));
   } catch (error) {

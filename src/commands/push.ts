@@ -1,8 +1,8 @@
-import { CachixApi } from '../api/client.js';
+import { apiFor } from '../api/for-settings.js';
 import type { PushOptions } from '../cli.js';
 import { DEFAULTS } from '../cli.js';
 import { findSigningKey, loadSettings, NO_TOKEN_HINT, type Settings } from '../config/settings.js';
-import { httpRetryPolicy, pathRetryPolicy } from '../config/tuning.js';
+import { pathRetryPolicy } from '../config/tuning.js';
 import type { Context } from '../context.js';
 import { CachixError } from '../errors.js';
 import { parseSecretKey } from '../nix/keys.js';
@@ -101,12 +101,7 @@ async function cachixTarget(ctx: Context, settings: Settings, args: PushArgs): P
     });
   }
   const { options } = args;
-  const api = new CachixApi({
-    host: settings.hostname,
-    token: settings.authToken,
-    connections: options.jobs * options.numConcurrentChunks + 2,
-    retry: httpRetryPolicy(ctx.env),
-  });
+  const api = apiFor(ctx, settings, { connections: options.jobs * options.numConcurrentChunks + 2 });
   let compression: Compression = options.compressionMethod ?? 'zstd';
   if (!signer) {
     try {

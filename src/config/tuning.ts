@@ -15,7 +15,7 @@ export function retryScale(env: NodeJS.ProcessEnv): number {
 export function httpRetryPolicy(env: NodeJS.ProcessEnv): Partial<RetryPolicy> {
   const scale = retryScale(env);
   const d = DEFAULT_RETRY_POLICY;
-  return { baseMs: d.baseMs * scale, capMs: d.capMs * scale, budgetMs: d.budgetMs * scale, retryAfterMaxMs: d.retryAfterMaxMs * scale };
+  return { baseMs: d.baseMs * scale, capMs: d.capMs * scale, budgetMs: d.budgetMs * scale, retryAfterMaxMs: d.retryAfterMaxMs * scale, retryAfterScale: scale };
 }
 
 export function pathRetryPolicy(env: NodeJS.ProcessEnv): PathRetryPolicy {

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { CachixApi } from '../api/client.js';
+import { apiFor } from '../api/for-settings.js';
 import { loadSettings, NO_TOKEN_HINT, type Settings } from '../config/settings.js';
 import type { Context } from '../context.js';
 import { CachixError } from '../errors.js';
@@ -32,7 +32,7 @@ export interface ResolvedCache {
 /** `cachix use CACHE` (spec §7): fetch the cache, decide the mode, write the configuration. */
 export async function useCache(ctx: Context, args: UseArgs, system: UseSystem): Promise<number> {
   const settings = await loadSettings(ctx);
-  const cache = await resolveCache(settings, args.cache);
+  const cache = await resolveCache(ctx, settings, args.cache);
   await checkNixVersion(system);
   const facts = await detectEnvironment(system, ctx.env);
   const mode = chooseMode(facts, { mode: args.mode, outputDirectory: args.outputDirectory });
@@ -81,13 +81,13 @@ export async function useCache(ctx: Context, args: UseArgs, system: UseSystem): 
   return 0;
 }
 
-async function resolveCache(settings: Settings, arg: string): Promise<ResolvedCache> {
+async function resolveCache(ctx: Context, settings: Settings, arg: string): Promise<ResolvedCache> {
   const target = parseCacheTarget(arg);
   if (target.kind === 'local') {
     const key = await localCachePublicKey(settings.config, target.url, target.dir, readTextFile);
     return { name: target.url, uri: target.url, publicKeys: [key], isPublic: true };
   }
-  const api = new CachixApi({ host: settings.hostname, token: settings.authToken });
+  const api = apiFor(ctx, settings);
   try {
     const cache = await api.getCache(target.name);
     return { name: cache.name, uri: cache.uri, publicKeys: cache.publicSigningKeys, isPublic: cache.isPublic };

@@ -160,7 +160,7 @@ describeNix('cachix push against the stand-in, judged by real Nix', () => {
     server.setFaults({ rate: 0.2, kinds: ['500', '429', 'reset', 'slow'], on: ['api', 'upload'], retryAfterSeconds: 1, slowMs: 200 });
     try {
       const result = await push(['faulty', closure.top, closure.big!], { CACHIX_SIGNING_KEY: formatSecretKeyBare(key) });
-      expect(result.code).toBe(0);
+      expect(result.code, result.stderr).toBe(0);
       expect(server.faultLog.length).toBeGreaterThan(0);
     } finally {
       server.setFaults(undefined);

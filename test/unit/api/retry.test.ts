@@ -9,6 +9,7 @@ function policy(overrides: Partial<RetryPolicy> = {}) {
     capMs: 15_000,
     budgetMs: 90_000,
     retryAfterMaxMs: 120_000,
+    retryAfterScale: 1,
     sleep: async (ms) => {
       waits.push(ms);
     },
@@ -83,6 +84,13 @@ describe('HTTP retry policy (spec §6.8)', () => {
     const { p, waits } = policy({ budgetMs: 1_000_000 });
     await attempts([status(429, { 'retry-after': '7' }), status(503, { 'retry-after': '500' })], p);
     expect(waits).toEqual([7000, 120_000]);
+  });
+
+  it('scales server-requested waits with the policy (CACHIX_RETRY_SCALE)', async () => {
+    const { p, waits } = policy({ retryAfterScale: 0.01, budgetMs: 900, retryAfterMaxMs: 1200 });
+    const { result } = await attempts([status(429, { 'retry-after': '1' }), status(429, { 'retry-after': '1' })], p);
+    expect(result).toBe('ok');
+    expect(waits).toEqual([10, 10]);
   });
 
   it('honours problem+json retry_after', async () => {
