@@ -295,7 +295,7 @@ function readSomeOf(req: IncomingMessage): Promise<void> {
 export async function startStandIn(options: StandInOptions = {}): Promise<StandIn> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cachix-standin-'));
-  const store = new StandInStore(dataDir, options.hostLabel ?? 'cachix.org');
+  const store = new StandInStore(dataDir, options.hostLabel ?? 'cachix.org', options.verifyNar ?? true);
   const faults = new FaultPlan(options.seed ?? 1, options.faults);
   let standIn: StandIn | undefined;
   const server = createServer((req, res) => void standIn!.onApiRequest(req, res));

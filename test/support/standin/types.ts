@@ -73,6 +73,11 @@ export interface StandInOptions {
   dataDir?: string;
   /** S3's minimum size of every part but the last. Default 5 MiB. */
   minPartSize?: number;
+  /**
+   * Decompress each NAR on complete and check NarHash/NarSize against it. Default true; the
+   * benchmarks turn it off so the server's own CPU use does not count against the client.
+   */
+  verifyNar?: boolean;
   /** Host label in key names and nominal URIs (`{name}.<label>-1`). Default 'cachix.org'. */
   hostLabel?: string;
 }

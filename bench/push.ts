@@ -1,0 +1,164 @@
+/**
+ * bench/push — push throughput, small-path rate, cached-closure latency, memory and start-up,
+ * each beside the machine's own limit for the same work, measured in one run.
+ *
+ *   npm run bench:push                 (env: BENCH_LARGE_MB=1024 BENCH_XZ_MB=256 BENCH_TINY=1000
+ *                                            BENCH_CACHED=10000 BENCH_HUGE_MB=2048; 0 skips a part)
+ *
+ * Not a test: it prints figures. The stand-in runs in this process with NAR re-verification off,
+ * so the server's CPU does not count against the client; everything shares the machine's cores.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatPublicKeyNix, formatSecretKeyBare, generateSecretKey } from '../src/nix/keys.js';
+import { CLI, isolatedEnv } from '../test/support/cli.js';
+import { makeManyTinyPaths, makeTestClosure, uniqueSalt } from '../test/support/nix/closure.js';
+import { startStandIn } from '../test/support/standin/index.js';
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const LARGE_MB = env('BENCH_LARGE_MB', 1024);
+const XZ_MB = env('BENCH_XZ_MB', 256);
+const TINY = env('BENCH_TINY', 1000);
+const CACHED = env('BENCH_CACHED', 10000);
+const HUGE_MB = env('BENCH_HUGE_MB', 2048);
+const MiB = 1024 * 1024;
+
+interface Timed {
+  seconds: number;
+  maxRssKiB: number;
+  code: number;
+  stderr: string;
+}
+
+/** Runs a command under GNU time for wall time and peak RSS (of the largest process). */
+function timed(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', '%M', command, ...args], { env: options.env ?? process.env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const lines = stderr.trimEnd().split('\n');
+      resolve({ seconds, maxRssKiB: Number(lines.pop()), code: code ?? 1, stderr: lines.join('\n') });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+function sh(script: string): Promise<Timed> {
+  return timed('sh', ['-c', script]);
+}
+
+async function narBytes(paths: string[]): Promise<number> {
+  const r = await new Promise<string>((resolve) => {
+    const c = spawn('nix', ['--extra-experimental-features', 'nix-command', 'path-info', '--json', ...paths]);
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('close', () => resolve(out));
+  });
+  return (JSON.parse(r) as { narSize: number }[]).reduce((sum, p) => sum + p.narSize, 0);
+}
+
+const rows: string[][] = [];
+function row(what: string, value: string, comparison = '', ratio = ''): void {
+  rows.push([what, value, comparison, ratio]);
+  console.error(`  ${what}: ${value}${comparison ? `  | ${comparison}` : ''}${ratio ? `  | ${ratio}` : ''}`);
+}
+const mibs = (bytes: number, s: number) => `${(bytes / MiB / s).toFixed(1)} MiB/s`;
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+async function main(): Promise<void> {
+  const key = generateSecretKey();
+  const server = await startStandIn({ verifyNar: false });
+  let cacheNo = 0;
+  const freshCache = async () => {
+    const name = `bench${++cacheNo}`;
+    await server.addCache({ name, publicKey: formatPublicKeyNix(key.publicKey, `${name}.cachix.org-1`) });
+    return name;
+  };
+  const cliEnv = await isolatedEnv({ CACHIX_SIGNING_KEY: formatSecretKeyBare(key), CACHIX_RETRY_SCALE: '1' });
+  const push = async (args: string[], input?: string) => {
+    const cache = await freshCache();
+    const r = await timed(process.execPath, [CLI, '--host', server.apiUrl, 'push', cache, ...args], { env: cliEnv, ...(input ? { input } : {}) });
+    if (r.code !== 0) throw new Error(`push failed: ${r.stderr.split('\n').slice(-3).join(' / ')}`);
+    return { ...r, cache };
+  };
+  const pushAgain = async (cache: string, args: string[], input?: string) =>
+    timed(process.execPath, [CLI, '--host', server.apiUrl, 'push', cache, ...args], { env: cliEnv, ...(input ? { input } : {}) });
+
+  try {
+    console.error(`cachix-ts bench/push on ${(await sh('nproc')).seconds >= 0 ? 'this machine' : ''} (${new Date().toISOString()})`);
+    const startup = await timed(process.execPath, [CLI, '--version']);
+    row('start-up: cachix --version', `${(startup.seconds * 1000).toFixed(0)} ms`, 'target < 150 ms');
+
+    if (LARGE_MB > 0) {
+      // A closure of about LARGE_MB: three large paths plus many small ones.
+      console.error('building the large closure…');
+      const large = [];
+      for (let i = 0; i < 3; i++) large.push((await makeTestClosure({ bigMB: Math.round(LARGE_MB / 3) })).big!);
+      const small = (await makeTestClosure()).paths;
+      const tiny = await makeManyTinyPaths(200, uniqueSalt());
+      const paths = [...large, ...small, ...tiny];
+      const bytes = await narBytes(paths);
+      const list = join(await mkdtemp(join(tmpdir(), 'bench-')), 'paths');
+      await writeFile(list, paths.join('\n'));
+      console.error(`closure: ${paths.length} paths, ${(bytes / MiB).toFixed(0)} MiB of NAR`);
+
+      const base = await sh(`for p in $(cat ${list}); do nix-store --dump "$p" | zstd -2 -T0 -q > /dev/null; done`);
+      const ours = await push(['-m', 'zstd'], paths.join('\n'));
+      row(`zstd push, ${paths.length} paths / ${(bytes / MiB).toFixed(0)} MiB`, `${ours.seconds.toFixed(2)} s, ${mibs(bytes, ours.seconds)}`,
+        `nix-store --dump | zstd -2 -T0: ${base.seconds.toFixed(2)} s, ${mibs(bytes, base.seconds)}`, `${x(base.seconds, ours.seconds)} of the pipe's rate (target >= 0.8)`);
+
+      // xz on a slice: xz is ~10 MiB/s per two cores, so the whole closure would take minutes.
+      if (XZ_MB > 0) {
+        const xzPath = (await makeTestClosure({ bigMB: XZ_MB })).big!;
+        const xzBytes = await narBytes([xzPath]);
+        const xzBase = await sh(`nix-store --dump ${xzPath} | xz -2 -T0 -q > /dev/null`);
+        const dir = await mkdtemp(join(tmpdir(), 'bench-nixcopy-'));
+        const nixCopy = await timed('nix', ['--extra-experimental-features', 'nix-command', 'copy', '--to', `file://${dir}?compression=xz&compression-level=2`, xzPath]);
+        await rm(dir, { recursive: true, force: true });
+        const xzOurs = await push(['-m', 'xz', '-l', '2', xzPath]);
+        row(`xz -2 push, 1 path / ${(xzBytes / MiB).toFixed(0)} MiB`, `${xzOurs.seconds.toFixed(2)} s, ${mibs(xzBytes, xzOurs.seconds)}`,
+          `nix copy --to file://?compression=xz: ${nixCopy.seconds.toFixed(2)} s`, `${x(nixCopy.seconds, xzOurs.seconds)} faster than nix copy (target >= 1.8)`);
+        row('  … vs the xz pipe', `${xzOurs.seconds.toFixed(2)} s`, `nix-store --dump | xz -2 -T0: ${xzBase.seconds.toFixed(2)} s`, `${x(xzBase.seconds, xzOurs.seconds)} of the pipe's rate (target >= 0.85)`);
+      }
+    }
+
+    if (TINY > 0) {
+      const tiny = await makeManyTinyPaths(TINY, uniqueSalt());
+      const r = await push([], tiny.join('\n'));
+      row(`small paths: ${TINY} tiny paths`, `${r.seconds.toFixed(2)} s, ${(TINY / r.seconds).toFixed(0)} paths/s`, 'target >= 500 paths/s; real-world anchor ~45');
+    }
+
+    if (CACHED > 0) {
+      const paths = await makeManyTinyPaths(CACHED, uniqueSalt());
+      const first = await push(['-j', '16'], paths.join('\n'));
+      const before = server.log.length;
+      const again = await pushAgain(first.cache, [], paths.join('\n'));
+      row(`already cached: ${CACHED} paths`, `${again.seconds.toFixed(2)} s, ${server.log.length - before} API requests`, 'target < 2 s');
+    }
+
+    if (HUGE_MB > 0) {
+      const hugePath = (await makeTestClosure({ bigMB: HUGE_MB })).big!;
+      const hugeBytes = await narBytes([hugePath]);
+      for (const args of [[], ['-s', '5M'], ['-s', '128M'], ['-n', '8']]) {
+        const r = await push([...args, hugePath]);
+        row(`peak RSS, 1 NAR of ${(hugeBytes / MiB).toFixed(0)} MiB${args.length ? ` (${args.join(' ')})` : ' (defaults)'}`,
+          `${(r.maxRssKiB / 1024).toFixed(0)} MiB`, `${mibs(hugeBytes, r.seconds)}`, args.length ? '' : 'target <= 150 MiB');
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  console.log('\n| measurement | cachix-ts | machine limit / comparison | ratio |\n|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
