@@ -28,3 +28,10 @@ export function compressorCommand(method: Compression, level: number): { program
   // --no-progress/-q: the child writes only data to stdout and nothing chatty to stderr.
   return { program: 'zstd', args: ['-T0', `-${lvl}`, '-c', '-q'] };
 }
+
+/** Arguments to compress many files in one run, each `f` into `f.zst` / `f.xz`, inputs removed. */
+export function batchCompressorCommand(method: Compression, level: number): { program: string; args: string[]; suffix: string } {
+  const lvl = effectiveLevel(method, level);
+  if (method === 'xz') return { program: 'xz', args: ['-T0', `-${lvl}`, '-q', '-f'], suffix: '.xz' };
+  return { program: 'zstd', args: [`-${lvl}`, '-q', '-f', '--rm'], suffix: '.zst' };
+}

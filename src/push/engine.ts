@@ -7,7 +7,10 @@ import { storeHashOf } from '../nix/store-path.js';
 import type { Compression } from './compression.js';
 import type { Destination, Signer } from './destination.js';
 import type { PushEventSink } from './events.js';
+import { Readable } from 'node:stream';
+import { BatchCompressor } from './batch-compressor.js';
 import { openNarStream, type NarSummary } from './nar-stream.js';
+import { prepareSmallNar, SMALL_NAR_BYTES } from './small-nar.js';
 
 export interface PathRetryPolicy {
   /** Retries after the first attempt (spec §6.8: 3). */
@@ -65,7 +68,9 @@ export async function push(req: PushRequest): Promise<PushSummary> {
   for (const r of rejected) req.events({ type: 'input-skipped', input: r.input, reason: r.reason });
   if (req.inputs.length > 0 && resolved.length === 0) {
     // The real client exits 0 here and CI goes green with nothing pushed.
-    throw new CachixError(`none of the given paths can be pushed: ${rejected.map((r) => r.input).join(', ')}`);
+    const names = rejected.slice(0, 3).map((r) => r.input).join(', ');
+    const more = rejected.length > 3 ? ` and ${rejected.length - 3} more` : '';
+    throw new CachixError(`none of the given paths can be pushed: ${names}${more}`);
   }
   const closure = await req.store.closure([...new Set(resolved.map((r) => r.storePath))]);
   const byHash = new Map(closure.map((p) => [storeHashOf(p), p]));
@@ -80,16 +85,20 @@ export async function push(req: PushRequest): Promise<PushSummary> {
   setMaxListeners(0, cancel.signal);
   const onOuterAbort = (): void => cancel.abort(req.signal.reason);
   req.signal.addEventListener('abort', onOuterAbort, { once: true });
-  const limit = pLimit(req.jobs);
+  // Large paths hold buffers and processes: --jobs bounds them. Small ones are cheap, so
+  // more run at once, which also lets the batch compressor gather them.
+  const limitLarge = pLimit(req.jobs);
+  const limitSmall = pLimit(req.jobs * 8);
+  const compressor = new BatchCompressor(req.compression, req.compressionLevel);
   let bytes = 0;
   let firstError: unknown;
   try {
     await Promise.all(
       missing.map((path) =>
-        limit(async () => {
+        (infos.get(path)!.narSize <= SMALL_NAR_BYTES ? limitSmall : limitLarge)(async () => {
           if (cancel.signal.aborted) return;
           try {
-            const summary = await pushWithRetry(req, infos.get(path)!, cancel.signal);
+            const summary = await pushWithRetry(req, infos.get(path)!, compressor, cancel.signal);
             bytes += summary.fileSize;
           } catch (error) {
             if (!cancel.signal.aborted || firstError === undefined) {
@@ -103,6 +112,7 @@ export async function push(req: PushRequest): Promise<PushSummary> {
     );
   } finally {
     req.signal.removeEventListener('abort', onOuterAbort);
+    await compressor.close();
   }
   if (req.signal.aborted) throw req.signal.reason;
   if (firstError !== undefined) throw firstError;
@@ -117,13 +127,13 @@ function isRetryable(error: unknown): boolean {
   return !isCachixError(error);
 }
 
-async function pushWithRetry(req: PushRequest, info: PathInfo, signal: AbortSignal): Promise<NarSummary> {
+async function pushWithRetry(req: PushRequest, info: PathInfo, compressor: BatchCompressor, signal: AbortSignal): Promise<NarSummary> {
   const policy = req.pathRetry ?? DEFAULT_PATH_RETRY;
   for (let attempt = 0; ; attempt++) {
     req.events({ type: 'path-started', path: info.path, narSize: info.narSize, attempt });
     const started = Date.now();
     try {
-      const summary = await pushOnce(req, info, signal);
+      const summary = (info.narSize <= SMALL_NAR_BYTES ? await pushSmall(req, info, compressor, signal) : undefined) ?? (await pushOnce(req, info, signal));
       req.events({ type: 'path-done', path: info.path, narSize: summary.narSize, fileSize: summary.fileSize, seconds: (Date.now() - started) / 1000 });
       return summary;
     } catch (error) {
@@ -132,6 +142,25 @@ async function pushWithRetry(req: PushRequest, info: PathInfo, signal: AbortSign
       await policy.sleep(policy.delayMs, signal);
     }
   }
+}
+
+/** A small path in one piece: in-memory NAR, batch compression. Undefined means "use the dump route". */
+async function pushSmall(req: PushRequest, info: PathInfo, compressor: BatchCompressor, signal: AbortSignal): Promise<NarSummary | undefined> {
+  const small = await prepareSmallNar(info, compressor);
+  if (!small) return undefined;
+  req.events({ type: 'path-progress', path: info.path, bytes: info.narSize, narSize: info.narSize });
+  await req.destination.upload(
+    {
+      info,
+      compression: req.compression,
+      compressed: Readable.from([small.compressed]),
+      result: Promise.resolve(small.summary),
+      signer: req.signer,
+      omitDeriver: req.omitDeriver,
+    },
+    signal,
+  );
+  return small.summary;
 }
 
 async function pushOnce(req: PushRequest, info: PathInfo, signal: AbortSignal): Promise<NarSummary> {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CachixError } from '../errors.js';
 import { toNixBase32 } from '../nix/base32.js';
+import { localKeyName } from '../nix/cache-name.js';
 import { renderNarInfo } from '../nix/narinfo.js';
 import { baseNameOf, storeHashOf } from '../nix/store-path.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -24,6 +25,12 @@ const LOCAL_PRIORITY = 30;
  */
 export class LocalDestination implements Destination {
   readonly label: string;
+  /**
+   * The name for a key given without one (bare base64, e.g. in CACHIX_SIGNING_KEY): the
+   * name `generate-keypair` gives this directory's key, so the Sig matches the public key
+   * it printed (Nix checks a signature only against a trusted key of the same name).
+   */
+  private readonly defaultKeyName: string;
   private prepared: Promise<void> | undefined;
 
   constructor(
@@ -31,6 +38,7 @@ export class LocalDestination implements Destination {
     url: string,
   ) {
     this.label = url;
+    this.defaultKeyName = localKeyName(dir);
   }
 
   async missingHashes(hashes: readonly string[]): Promise<string[]> {
@@ -46,6 +54,9 @@ export class LocalDestination implements Destination {
       await pipeline(nar.compressed, createWriteStream(temp, { mode: 0o644 }), { signal });
       const summary = await nar.result;
       const fileName = `${toNixBase32(Buffer.from(summary.fileHash, 'hex'))}.nar.${narExtension(nar.compression)}`;
+      // The narinfo below is fsynced; without this the NAR it points to could still be
+      // empty on disk after a power loss, and Nix would fail on a path it was told exists.
+      await syncFile(temp);
       await rename(temp, join(this.dir, 'nar', fileName));
       const signature = signNarInfo(nar.signer, nar.info, summary);
       const narinfo = renderNarInfo({
@@ -58,7 +69,7 @@ export class LocalDestination implements Destination {
         narSize: summary.narSize,
         references: nar.info.references.map(baseNameOf),
         ...(nar.omitDeriver || !nar.info.deriver ? {} : { deriver: baseNameOf(nar.info.deriver) }),
-        sigs: signature === null ? [] : [`${nar.signer!.keyName ?? 'cachix-local-1'}:${signature}`],
+        sigs: signature === null ? [] : [`${nar.signer!.keyName ?? this.defaultKeyName}:${signature}`],
       });
       await writeFileAtomic(join(this.dir, `${storeHashOf(nar.info.path)}.narinfo`), narinfo, { mode: 0o644 });
     } catch (error) {
@@ -74,7 +85,7 @@ export class LocalDestination implements Destination {
   private prepare(): Promise<void> {
     this.prepared ??= (async () => {
       try {
-        await mkdir(join(this.dir, 'nar'), { recursive: true });
+        await makeDirectories(join(this.dir, 'nar'));
         const info = join(this.dir, 'nix-cache-info');
         if (!(await exists(info))) {
           // 'wx' would fail if another process wins the race; both write the same text, so rename-over is fine.
@@ -94,5 +105,37 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** fsync flushes the file's data whichever descriptor it is called on. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Not `mkdir(dir, { recursive: true })`: Node 20 retries
+ * that forever, at full CPU and deaf to Ctrl-C, where creating a directory keeps failing
+ * with ENOENT although its parent exists (e.g. under /proc).
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw error;
+    await makeDirectories(parent);
+    try {
+      await mkdir(dir);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
   }
 }
