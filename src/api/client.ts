@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { CachixError } from '../errors.js';
 import { NO_TOKEN_HINT } from '../config/settings.js';
 import { HttpClient, HttpStatusError, TransportError, type HttpClientOptions, type HttpResponse } from './http.js';
@@ -106,13 +107,13 @@ export class CachixApi {
    * deliberately no Authorization header (storage rejects or leaks it). Returns the ETag
    * verbatim, quotes included, or undefined when the storage sent none.
    */
-  async uploadPart(uploadUrl: string, body: Buffer, contentMD5: string, signal?: AbortSignal): Promise<string | undefined> {
+  async uploadPart(uploadUrl: string, body: Buffer | (() => Buffer | Readable), size: number, contentMD5: string, signal?: AbortSignal): Promise<string | undefined> {
     const response = await this.wrap(
       () =>
         this.http.send({
           method: 'PUT',
           url: uploadUrl,
-          headers: { 'content-type': 'application/octet-stream', 'content-md5': contentMD5, 'content-length': String(body.length) },
+          headers: { 'content-type': 'application/octet-stream', 'content-md5': contentMD5, 'content-length': String(size) },
           body,
           label: 'PUT part',
           signal,

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { userAgent } from '../version.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, parseRetryAfterBody, withRetry, type RetryDecision, type RetryObserver, type RetryPolicy } from './retry.js';
@@ -31,8 +32,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'HEAD';
   url: string;
   headers?: Record<string, string>;
-  /** A Buffer or string is replayed on retry as it is. */
-  body?: Buffer | string;
+  /** A Buffer or string is replayed on retry as it is; a factory makes a fresh stream per attempt. */
+  body?: Buffer | string | (() => Buffer | Readable);
   /** Short description for messages, e.g. `POST /api/v1/cache/x/narinfo`. */
   label: string;
   /** Abort the request (and its retries). */
@@ -129,7 +130,7 @@ export class HttpClient {
         dispatcher: this.dispatcher,
         method: req.method,
         headers: { 'user-agent': userAgent(), ...req.headers },
-        body: req.body ?? null,
+        body: typeof req.body === 'function' ? req.body() : (req.body ?? null),
         signal: req.signal,
       });
     } catch (error) {

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CachixApi } from '../api/client.js';
 import type { CompletedPart, MultipartUploadCreated, NarInfoCreate } from '../api/types.js';
 import { baseNameOf, requireStorePath } from '../nix/store-path.js';
@@ -16,6 +19,7 @@ export interface CachixDestinationOptions {
 /** A Cachix cache, written through the multipart API (spec §6.5). */
 export class CachixDestination implements Destination {
   readonly label: string;
+  private spool: Promise<string> | undefined;
 
   constructor(
     private readonly api: CachixApi,
@@ -33,7 +37,7 @@ export class CachixDestination implements Destination {
     const upload = await this.api.createMultipart(this.cache, compressionQuery(nar.compression), signal);
     try {
       const partSize = partSizeFor(this.options.chunkSize, nar.info.narSize, this.options.maxChunkSize);
-      const parts = await this.uploadParts(upload, chunk(nar.compressed, partSize), signal);
+      const parts = await this.uploadParts(upload, chunk(nar.compressed, { partSize, spoolDir: await this.spoolDir() }), signal);
       const summary = await nar.result;
       const narInfoCreate = buildNarInfoCreate(nar, summary);
       await this.api.completeMultipart(this.cache, upload, { parts: parts.some((p) => !p.eTag) ? null : parts, narInfoCreate }, signal);
@@ -70,13 +74,23 @@ export class CachixDestination implements Destination {
   }
 
   private async uploadPart(upload: MultipartUploadCreated, part: Part, signal: AbortSignal): Promise<string | undefined> {
-    const url = await this.api.partUploadUrl(this.cache, upload, part.partNumber, part.md5, signal);
-    const body = part.buffers.length === 1 ? part.buffers[0]! : Buffer.concat(part.buffers, part.size);
-    return this.api.uploadPart(url, body, part.md5, signal);
+    try {
+      const url = await this.api.partUploadUrl(this.cache, upload, part.partNumber, part.md5, signal);
+      return await this.api.uploadPart(url, part.body, part.size, part.md5, signal);
+    } finally {
+      await part.dispose();
+    }
+  }
+
+  /** Where large parts wait for their upload (see chunk()); made on first use, removed on close. */
+  private spoolDir(): Promise<string> {
+    this.spool ??= mkdtemp(join(tmpdir(), 'cachix-parts-'));
+    return this.spool;
   }
 
   async close(): Promise<void> {
     await this.api.close();
+    if (this.spool) await rm(await this.spool, { recursive: true, force: true });
   }
 }
 

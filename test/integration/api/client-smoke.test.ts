@@ -32,7 +32,7 @@ describeNix('API client multipart calls against the stand-in, judged by real Nix
       const body = nar.compressed.subarray(offset, offset + PART);
       const md5 = createHash('md5').update(body).digest('base64');
       const url = await api.partUploadUrl(cache, created, n, md5);
-      parts.push({ partNumber: n, eTag: (await api.uploadPart(url, Buffer.from(body), md5))! });
+      parts.push({ partNumber: n, eTag: (await api.uploadPart(url, Buffer.from(body), body.length, md5))! });
     }
     await api.completeMultipart(cache, created, { parts, narInfoCreate: nar.info });
     return parts.length;
