@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { access, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CachixError } from '../errors.js';
+import { makeDirectories } from '../util/make-directories.js';
 import { toNixBase32 } from '../nix/base32.js';
 import { localKeyName } from '../nix/cache-name.js';
 import { renderNarInfo } from '../nix/narinfo.js';
@@ -115,27 +116,5 @@ async function syncFile(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-/**
- * `mkdir -p`, one level at a time. Not `mkdir(dir, { recursive: true })`: Node 20 retries
- * that forever, at full CPU and deaf to Ctrl-C, where creating a directory keeps failing
- * with ENOENT although its parent exists (e.g. under /proc).
- */
-async function makeDirectories(dir: string): Promise<void> {
-  try {
-    await mkdir(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    const parent = dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw error;
-    await makeDirectories(parent);
-    try {
-      await mkdir(dir);
-    } catch (again) {
-      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
-    }
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, realpath, rename, rm, lstat } from 'node:fs/promises';
+import { chmod, open, realpath, rename, rm, lstat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { makeDirectories } from './make-directories.js';
 
 export interface AtomicWriteOptions {
   /** File mode for the new file; secrets use 0o600. Defaults to the existing file's mode, else 0o644. */
@@ -19,7 +20,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   const target = await resolveLinkTarget(path);
   const dir = dirname(target);
   if (options.createParents ?? true) {
-    await mkdir(dir, { recursive: true, mode: options.mode === 0o600 ? 0o700 : 0o755 });
+    await makeDirectories(dir, options.mode === 0o600 ? 0o700 : 0o755);
   }
   const mode = options.mode ?? (await existingMode(target)) ?? 0o644;
   const temp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);

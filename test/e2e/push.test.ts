@@ -105,10 +105,10 @@ describeNix('cachix push against the stand-in, judged by real Nix', () => {
     await symlink(closure.top, join(dir, 'result'));
     const env = { CACHIX_SIGNING_KEY: formatSecretKeyBare(key) };
     const viaStdin = await push(['-m', 'xz', 'stdin'], env, `${closure.paths[0]}\n  ${closure.paths[1]}\n`);
-    expect(viaStdin.code).toBe(0);
+    expect(viaStdin.code, viaStdin.stderr).toBe(0);
     expect(viaStdin.stderr).toContain('Pushing 2 paths (0 are already present) using xz');
     const viaLink = await push(['stdin', './result'], env, undefined, dir);
-    expect(viaLink.code).toBe(0);
+    expect(viaLink.code, viaLink.stderr).toBe(0);
     expect(viaLink.stderr).toContain(`Pushing ${closure.paths.length - 2} paths (2 are already present) using zstd`);
     expect(server.narinfo('stdin', closure.paths[0]!.slice(11, 43))!.compression).toBe('xz');
     expect(server.narinfo('stdin', closure.top.slice(11, 43))!.compression).toBe('zstd');

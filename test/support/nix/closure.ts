@@ -68,10 +68,12 @@ export async function makeTestClosure(options: TestClosureOptions = {}): Promise
   const work = await mkdtemp(join(tmpdir(), 'cachix-closure-'));
   try {
     await writeSourceTree(work, salt);
+    // Always rooted (by default in a per-closure temp dir): another test, or anything else on
+    // the machine, running the garbage collector must not pull the closure from under a test.
+    const rootDir = options.gcRootDir ?? (await mkdtemp(join(tmpdir(), `cachix-roots-${salt}-`)));
     const build = async (attr: string, linkName: string): Promise<string> => {
-      const out =
-        options.gcRootDir === undefined ? ['--no-out-link'] : ['-o', join(options.gcRootDir, linkName)];
-      if (options.gcRootDir !== undefined) await mkdir(options.gcRootDir, { recursive: true });
+      const out = ['-o', join(rootDir, linkName)];
+      await mkdir(rootDir, { recursive: true });
       const stdout = await runOk('nix-build', [work, '-A', attr, '--argstr', 'salt', salt, '--argstr', 'bigMB', String(bigMB), ...out], {
         env: cleanNixEnv(),
       });
