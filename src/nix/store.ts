@@ -15,6 +15,8 @@ export interface PathInfo {
   references: string[];
   /** Full path of the .drv, when known. */
   deriver: string | undefined;
+  /** Content address (`fixed:r:sha256:…`, `text:sha256:…`) of content-addressed paths. */
+  ca?: string | undefined;
 }
 
 export interface ResolvedInput {
@@ -128,6 +130,7 @@ interface RawPathInfo {
   narSize?: number;
   references?: string[];
   deriver?: string | null;
+  ca?: unknown;
   valid?: boolean;
 }
 
@@ -164,6 +167,8 @@ export function parsePathInfoJson(text: string, storeDir: string = DEFAULT_STORE
       narSize: Number(raw.narSize),
       references: (raw.references ?? []).map(full).sort(),
       deriver: raw.deriver ? full(raw.deriver) : undefined,
+      // Newer Nix prints a structured content address; only the classic string form is carried on.
+      ...(typeof raw.ca === 'string' && raw.ca !== '' ? { ca: raw.ca } : {}),
     });
   }
   return out;

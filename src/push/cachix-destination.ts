@@ -39,6 +39,7 @@ export class CachixDestination implements Destination {
       const partSize = partSizeFor(this.options.chunkSize, nar.info.narSize, this.options.maxChunkSize);
       const parts = await this.uploadParts(upload, chunk(nar.compressed, { partSize, spoolDir: await this.spoolDir() }), signal);
       const summary = await nar.result;
+      await nar.referencesPublished;
       const narInfoCreate = buildNarInfoCreate(nar, summary);
       await this.api.completeMultipart(this.cache, upload, { parts: parts.some((p) => !p.eTag) ? null : parts, narInfoCreate }, signal);
     } catch (error) {

@@ -20,6 +20,12 @@ export interface NarUpload {
   result: Promise<NarSummary>;
   signer: Signer | undefined;
   omitDeriver: boolean;
+  /**
+   * Settles once every reference of this path that is being pushed in the same run has been
+   * registered. Destinations await it right before registering this path, so a cache never
+   * shows a path whose references are missing, even after an interrupted push.
+   */
+  referencesPublished: Promise<void>;
 }
 
 /**

@@ -90,6 +90,13 @@ export async function push(req: PushRequest): Promise<PushSummary> {
   const limitLarge = pLimit(req.jobs);
   const limitSmall = pLimit(req.jobs * 8);
   const compressor = new BatchCompressor(req.compression, req.compressionLevel);
+  const published = new Map(missing.map((path) => [path, deferred()]));
+  const referencesOf = (info: PathInfo): Promise<void> => {
+    const refs = info.references.filter((r) => r !== info.path && published.has(r));
+    const all = Promise.all(refs.map((r) => published.get(r)!.promise)).then(() => undefined);
+    all.catch(() => undefined); // a destination that fails before awaiting it must not leave it unhandled
+    return all;
+  };
   let bytes = 0;
   let firstError: unknown;
   try {
@@ -98,9 +105,12 @@ export async function push(req: PushRequest): Promise<PushSummary> {
         (infos.get(path)!.narSize <= SMALL_NAR_BYTES ? limitSmall : limitLarge)(async () => {
           if (cancel.signal.aborted) return;
           try {
-            const summary = await pushWithRetry(req, infos.get(path)!, compressor, cancel.signal);
+            const info = infos.get(path)!;
+            const summary = await pushWithRetry(req, info, compressor, referencesOf(info), cancel.signal);
+            published.get(path)!.resolve();
             bytes += summary.fileSize;
           } catch (error) {
+            published.get(path)!.reject(error);
             if (!cancel.signal.aborted || firstError === undefined) {
               firstError ??= error;
               if (!req.signal.aborted) req.events({ type: 'path-failed', path, error });
@@ -127,13 +137,21 @@ function isRetryable(error: unknown): boolean {
   return !isCachixError(error);
 }
 
-async function pushWithRetry(req: PushRequest, info: PathInfo, compressor: BatchCompressor, signal: AbortSignal): Promise<NarSummary> {
+async function pushWithRetry(
+  req: PushRequest,
+  info: PathInfo,
+  compressor: BatchCompressor,
+  referencesPublished: Promise<void>,
+  signal: AbortSignal,
+): Promise<NarSummary> {
   const policy = req.pathRetry ?? DEFAULT_PATH_RETRY;
   for (let attempt = 0; ; attempt++) {
     req.events({ type: 'path-started', path: info.path, narSize: info.narSize, attempt });
     const started = Date.now();
     try {
-      const summary = (info.narSize <= SMALL_NAR_BYTES ? await pushSmall(req, info, compressor, signal) : undefined) ?? (await pushOnce(req, info, signal));
+      const summary =
+        (info.narSize <= SMALL_NAR_BYTES ? await pushSmall(req, info, compressor, referencesPublished, signal) : undefined) ??
+        (await pushOnce(req, info, referencesPublished, signal));
       req.events({ type: 'path-done', path: info.path, narSize: summary.narSize, fileSize: summary.fileSize, seconds: (Date.now() - started) / 1000 });
       return summary;
     } catch (error) {
@@ -145,7 +163,13 @@ async function pushWithRetry(req: PushRequest, info: PathInfo, compressor: Batch
 }
 
 /** A small path in one piece: in-memory NAR, batch compression. Undefined means "use the dump route". */
-async function pushSmall(req: PushRequest, info: PathInfo, compressor: BatchCompressor, signal: AbortSignal): Promise<NarSummary | undefined> {
+async function pushSmall(
+  req: PushRequest,
+  info: PathInfo,
+  compressor: BatchCompressor,
+  referencesPublished: Promise<void>,
+  signal: AbortSignal,
+): Promise<NarSummary | undefined> {
   const small = await prepareSmallNar(info, compressor);
   if (!small) return undefined;
   req.events({ type: 'path-progress', path: info.path, bytes: info.narSize, narSize: info.narSize });
@@ -157,13 +181,14 @@ async function pushSmall(req: PushRequest, info: PathInfo, compressor: BatchComp
       result: Promise.resolve(small.summary),
       signer: req.signer,
       omitDeriver: req.omitDeriver,
+      referencesPublished,
     },
     signal,
   );
   return small.summary;
 }
 
-async function pushOnce(req: PushRequest, info: PathInfo, signal: AbortSignal): Promise<NarSummary> {
+async function pushOnce(req: PushRequest, info: PathInfo, referencesPublished: Promise<void>, signal: AbortSignal): Promise<NarSummary> {
   let lastReport = 0;
   const nar = openNarStream(info.path, req.compression, req.compressionLevel, (bytes) => {
     // At most one progress event per MiB keeps renderers cheap on fast pipes.
@@ -180,7 +205,15 @@ async function pushOnce(req: PushRequest, info: PathInfo, signal: AbortSignal): 
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     await req.destination.upload(
-      { info, compression: req.compression, compressed: nar.compressed, result: verified, signer: req.signer, omitDeriver: req.omitDeriver },
+      {
+        info,
+        compression: req.compression,
+        compressed: nar.compressed,
+        result: verified,
+        signer: req.signer,
+        omitDeriver: req.omitDeriver,
+        referencesPublished,
+      },
       signal,
     );
     return await verified;
@@ -208,4 +241,22 @@ async function explainDumpFailure(store: NixStore, info: PathInfo, error: unknow
     return new CachixError(`${info.path} was removed from the Nix store (garbage-collected?) before it could be pushed`);
   }
   return error;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting on a failed path; its failure is reported by the engine itself.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }

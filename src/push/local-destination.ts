@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, open, rename, rm } from 'node:fs/promises';
+import { access, open, readdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CachixError } from '../errors.js';
@@ -13,6 +14,29 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { narExtension } from './compression.js';
 import type { Destination, NarUpload } from './destination.js';
 import { signNarInfo } from './signature.js';
+
+/** Temp NAR names carry host and pid, so a later run can tell a killed push's leftovers from a live one's. */
+const TEMP_TAG = `${hostname().replace(/[^A-Za-z0-9-]/g, '_')}.${process.pid}`;
+const TEMP_RE = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/** Removes temp NARs left by pushes on this host whose process is gone (SIGKILL, power loss). */
+async function removeStaleTemps(narDir: string): Promise<void> {
+  const host = TEMP_TAG.slice(0, TEMP_TAG.lastIndexOf('.'));
+  for (const name of await readdir(narDir)) {
+    const match = TEMP_RE.exec(name);
+    if (!match || match[1] !== host || processAlive(Number(match[2]))) continue;
+    await rm(join(narDir, name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Lower than cache.nixos.org's 40: a local cache is the cheaper place to look. */
 const LOCAL_PRIORITY = 30;
@@ -50,10 +74,11 @@ export class LocalDestination implements Destination {
 
   async upload(nar: NarUpload, signal: AbortSignal): Promise<void> {
     await this.prepare();
-    const temp = join(this.dir, 'nar', `.${randomBytes(8).toString('hex')}.tmp`);
+    const temp = join(this.dir, 'nar', `.${TEMP_TAG}.${randomBytes(6).toString('hex')}.tmp`);
     try {
       await pipeline(nar.compressed, createWriteStream(temp, { mode: 0o644 }), { signal });
       const summary = await nar.result;
+      await nar.referencesPublished;
       const fileName = `${toNixBase32(Buffer.from(summary.fileHash, 'hex'))}.nar.${narExtension(nar.compression)}`;
       // The narinfo below is fsynced; without this the NAR it points to could still be
       // empty on disk after a power loss, and Nix would fail on a path it was told exists.
@@ -71,6 +96,7 @@ export class LocalDestination implements Destination {
         references: nar.info.references.map(baseNameOf),
         ...(nar.omitDeriver || !nar.info.deriver ? {} : { deriver: baseNameOf(nar.info.deriver) }),
         sigs: signature === null ? [] : [`${nar.signer!.keyName ?? this.defaultKeyName}:${signature}`],
+        ...(nar.info.ca ? { ca: nar.info.ca } : {}),
       });
       await writeFileAtomic(join(this.dir, `${storeHashOf(nar.info.path)}.narinfo`), narinfo, { mode: 0o644 });
     } catch (error) {
@@ -87,6 +113,7 @@ export class LocalDestination implements Destination {
     this.prepared ??= (async () => {
       try {
         await makeDirectories(join(this.dir, 'nar'));
+        await removeStaleTemps(join(this.dir, 'nar'));
         const info = join(this.dir, 'nix-cache-info');
         if (!(await exists(info))) {
           // 'wx' would fail if another process wins the race; both write the same text, so rename-over is fine.

@@ -14,7 +14,7 @@ import { isolatedEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeNix } from '../support/nix/available.js';
 import { makeTestClosure, type TestClosure } from '../support/nix/closure.js';
 import { makeTempStore, removeStore, substituteInto, substituteWithUserConf, verifyStore } from '../support/nix/substitute.js';
-import { danglingNarinfos, readNarinfos, storeHash, tempFiles } from './helpers/cache-dir.js';
+import { danglingNarinfos, missingReferences, readNarinfos, storeHash, tempFiles } from './helpers/cache-dir.js';
 import { makeConfigFile, removeConfigFiles, type ConfigFile } from './helpers/config-file.js';
 import { expectNixAccepts, expectNixRefusesSignature, nix, pathInfo } from './helpers/nix-judge.js';
 
@@ -265,6 +265,8 @@ describeNix('local directory caches (file:///dir) judged by real Nix', () => {
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.map((n) => n.hash)).not.toContain(storeHash(big));
     expect(await danglingNarinfos(cache.dir)).toEqual([]);
+    // References are published before their referrers, so even the killed push left a closed cache.
+    expect(await missingReferences(cache.dir)).toEqual([]);
 
     // zstd for the re-run: the point is that the half-done directory is picked up, not the speed of xz.
     const rerun = await cli(config, ['push', '-m', 'zstd', cache.url, closure.top, big]);
@@ -272,6 +274,8 @@ describeNix('local directory caches (file:///dir) judged by real Nix', () => {
     expect(rerun.stderr).toContain(`(${partial.length} are already present)`);
     expect((await readNarinfos(cache.dir)).map((n) => n.hash)).toEqual([...closure.paths, big].map(storeHash).sort());
     expect(await danglingNarinfos(cache.dir)).toEqual([]);
+    // The re-run removed the temp NAR the killed process left behind.
+    expect(await tempFiles(cache.dir)).toEqual([]);
     await expectNixAccepts(cache.url, [closure.top, big], [publicKey]);
   }, 60_000);
 

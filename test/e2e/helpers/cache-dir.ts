@@ -44,3 +44,10 @@ function isTemp(name: string): boolean {
 export function storeHash(path: string): string {
   return path.slice('/nix/store/'.length, '/nix/store/'.length + 32);
 }
+
+/** Narinfos listing a reference that has no narinfo in the directory (must be none: a cache stays closed under references). */
+export async function missingReferences(dir: string): Promise<string[]> {
+  const entries = await readNarinfos(dir);
+  const present = new Set(entries.map((e) => e.hash));
+  return entries.flatMap(({ hash, info }) => info.references.filter((r) => !present.has(r.slice(0, 32))).map((r) => `${hash} -> ${r}`));
+}
