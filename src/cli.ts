@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { configFilePath } from './config/paths.js';
 import type { Context } from './context.js';
 import { CachixError, describeError } from './errors.js';
+import { redact, registerSecret } from './util/redact.js';
 import { version } from './version.js';
 
 /**
@@ -213,15 +214,17 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
 }
 
 export function printError(error: unknown, stderr: Context['stderr'], verbose: boolean): number {
+  // Every byte goes through redact(): servers and libraries may echo a token back in a message.
+  const write = (text: string): void => void stderr.write(redact(text));
   if (error instanceof CachixError) {
     const hint = error.hint ? ` (${error.hint})` : '';
-    stderr.write(`cachix: ${error.message}${hint}\n`);
-    if (verbose && error.cause instanceof Error && error.cause.stack) stderr.write(`${error.cause.stack}\n`);
+    write(`cachix: ${error.message}${hint}\n`);
+    if (verbose && error.cause instanceof Error && error.cause.stack) write(`${error.cause.stack}\n`);
     return error.exitCode;
   }
   // Not a CachixError: a bug or an unexpected failure. One line, stack only on request.
-  stderr.write(`cachix: ${describeError(error).split('\n')[0]}${verbose ? '' : ' (run with --verbose for details)'}\n`);
-  if (verbose && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+  write(`cachix: ${describeError(error).split('\n')[0]}${verbose ? '' : ' (run with --verbose for details)'}\n`);
+  if (verbose && error instanceof Error && error.stack) write(`${error.stack}\n`);
   return 1;
 }
 
@@ -231,6 +234,9 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = code;
   });
   const verbose = argv.includes('-v') || argv.includes('--verbose') || process.env.CACHIX_DEBUG === '1';
+  // Known before any command runs, so even errors from option parsing or config loading are redacted.
+  registerSecret(process.env.CACHIX_AUTH_TOKEN);
+  registerSecret(process.env.CACHIX_SIGNING_KEY?.trim());
   try {
     await program.parseAsync(argv);
   } catch (error) {
