@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { CachixError } from '../errors.js';
 import { NO_TOKEN_HINT } from '../config/settings.js';
-import { HttpClient, HttpStatusError, TransportError, type HttpClientOptions, type HttpResponse } from './http.js';
+import { classifyHttpError, HttpClient, HttpStatusError, TransportError, type HttpClientOptions, type HttpResponse } from './http.js';
 import type {
   BinaryCache,
   BinaryCacheCreate,
@@ -212,7 +212,8 @@ export class CachixApi {
         throw new ApiError(error.message, error.status, error.bodyText, error);
       }
       if (error instanceof TransportError) {
-        throw new ApiError(`${error.message} (gave up after retrying)`, undefined, undefined, error);
+        const note = classifyHttpError(error).retry ? ' (gave up after retrying)' : '';
+        throw new ApiError(`${error.message}${note}`, undefined, undefined, error);
       }
       throw error;
     }

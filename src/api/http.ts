@@ -158,7 +158,14 @@ function asTransportError(label: string, error: unknown): Error {
   return new TransportError(label, errorCode(error) ?? 'UNKNOWN', error);
 }
 
+/** TLS failures are final (a wrong scheme or a bad certificate does not heal by retrying). */
+export function isTlsCode(code: string): boolean {
+  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code);
+}
+
 function describeTransport(code: string, cause: unknown): string {
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return 'TLS handshake failed (wrong version number: does the server speak plain http://?)';
+  if (isTlsCode(code)) return `TLS handshake failed (${code.replace(/^ERR_(SSL|TLS)_/, '').toLowerCase().replace(/_/g, ' ')})`;
   switch (code) {
     case 'ECONNREFUSED':
       return 'connection refused';

@@ -129,7 +129,9 @@ function levelFor(ctx: Context, compression: Compression, level: number): number
 }
 
 async function makeRenderer(ctx: Context): Promise<{ render: PushEventSink; stop: () => void }> {
-  if (ctx.stderr.isTTY && ctx.env.CI !== 'true') {
+  // A terminal that reports no size (0x0 under `script` or `docker -t`) gets plain lines:
+  // a live display cannot lay itself out there.
+  if (ctx.stderr.isTTY && ctx.env.CI !== 'true' && (ctx.stderr.columns ?? 0) > 0 && (ctx.stderr.rows ?? 0) > 0) {
     const { ttyRenderer } = await import('../ui/tty-renderer.js');
     return ttyRenderer(ctx.stderr);
   }

@@ -1,4 +1,5 @@
 import { CachixError } from '../errors.js';
+import { registerSecret } from '../util/redact.js';
 import type { Context } from '../context.js';
 import { readConfigFile } from './file.js';
 import type { CachixConfig } from './types.js';
@@ -40,6 +41,8 @@ export async function loadSettings(ctx: Context): Promise<Settings> {
     authToken = config.authToken;
     authTokenSource = 'config';
   }
+  // Whatever prints an error later must never show the token, wherever it came from.
+  registerSecret(authToken);
   const hostname = normaliseHost(ctx.hostOverride ?? config.hostname, ctx.hostOverride !== undefined ? '--host' : ctx.configPath);
   return { configPath: ctx.configPath, config, authToken, authTokenSource, hostname };
 }

@@ -131,9 +131,16 @@ export async function push(req: PushRequest): Promise<PushSummary> {
   return { inputs: req.inputs.length, closureSize: closure.length, pushed: missing.length, alreadyPresent: closure.length - missing.length, bytes };
 }
 
-/** Fatal errors are the tool's own verdicts (bad path, hash mismatch): retrying cannot help. API failures can. */
+/**
+ * Fatal errors are the tool's own verdicts (bad path, hash mismatch) and the server's refusals
+ * (4xx: bad token, no permission, rejected signature): retrying cannot help, and retrying a
+ * revoked token is how CI jobs hang (cachix-action #164). Transport failures, 5xx, 408 and
+ * 429 that outlived the HTTP retries get another whole-path attempt.
+ */
 function isRetryable(error: unknown): boolean {
-  if (error instanceof ApiError) return true;
+  if (error instanceof ApiError) {
+    return error.status === undefined || error.status >= 500 || error.status === 408 || error.status === 429;
+  }
   return !isCachixError(error);
 }
 
@@ -204,7 +211,8 @@ async function pushOnce(req: PushRequest, info: PathInfo, referencesPublished: P
   const onAbort = (): void => nar.kill();
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await req.destination.upload(
+    await uploadExplained(nar, verified, signal, () =>
+      req.destination.upload(
       {
         info,
         compression: req.compression,
@@ -215,11 +223,35 @@ async function pushOnce(req: PushRequest, info: PathInfo, referencesPublished: P
         referencesPublished,
       },
       signal,
-    );
+    ));
     return await verified;
   } finally {
     signal.removeEventListener('abort', onAbort);
     nar.kill();
+  }
+}
+
+/**
+ * When an upload fails because the NAR stream broke, the stream's own error ("cannot dump …")
+ * reaches the destination first; the verdict on the dump (path garbage-collected, hash
+ * mismatch) is the better explanation, so it wins when there is one.
+ */
+async function uploadExplained(
+  nar: { kill(): void },
+  verified: Promise<NarSummary>,
+  signal: AbortSignal,
+  upload: () => Promise<void>,
+): Promise<void> {
+  try {
+    await upload();
+  } catch (error) {
+    if (signal.aborted) throw error;
+    nar.kill();
+    const verdict = await verified.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    throw isCachixError(verdict) ? verdict : error;
   }
 }
 

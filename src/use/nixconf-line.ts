@@ -7,7 +7,10 @@
 export type NixConfLine =
   | { kind: 'setting'; key: string; values: string[]; indent: string; comment: string; eol: string }
   | { kind: 'include'; optional: boolean; path: string }
-  | { kind: 'other' };
+  /** Blank or comment-only. */
+  | { kind: 'other' }
+  /** Text Nix refuses ("illegal configuration line"). */
+  | { kind: 'invalid' };
 
 const WHITESPACE = /[ \t\r\n]+/;
 
@@ -17,10 +20,10 @@ export function parseNixConfLine(raw: string): NixConfLine {
   const tokens = body.split(WHITESPACE).filter((t) => t !== '');
   if (tokens.length === 0) return { kind: 'other' };
   const [first, second] = tokens;
-  if ((first === 'include' || first === '!include') && tokens.length === 2) {
-    return { kind: 'include', optional: first === '!include', path: second! };
+  if (first === 'include' || first === '!include') {
+    return tokens.length === 2 ? { kind: 'include', optional: first === '!include', path: second! } : { kind: 'invalid' };
   }
-  if (second !== '=') return { kind: 'other' };
+  if (second !== '=') return { kind: 'invalid' };
   const eol = raw.endsWith('\r') ? '\r' : '';
   // Keep a trailing comment (and the spacing before it) when the line is rewritten.
   const comment = hash >= 0 ? raw.slice(body.trimEnd().length, raw.length - eol.length) : '';

@@ -43,6 +43,11 @@ async function collect(
   for (let index = 0; index < lines.length; index++) {
     const line = parseNixConfLine(lines[index]!);
     const anchor = rootAnchor ?? index;
+    if (line.kind === 'invalid') {
+      throw new CachixError(`${file}:${index + 1} is not a valid nix.conf line: ${lines[index]!.trim().slice(0, 80)}`, {
+        hint: 'Nix itself rejects this file ("illegal configuration line"); fix or remove that line first',
+      });
+    }
     if (line.kind === 'setting') {
       out.push({ key: line.key, values: line.values, file, anchor, inRoot: rootAnchor === undefined });
     } else if (line.kind === 'include') {

@@ -104,7 +104,6 @@ const cases: Case[] = [
   {
     name: 'nix.conf includes a garbage file',
     args: ({ dir }) => [...api(), 'use', 'public', '-O', dir],
-    knownBug: 'src/use/nixconf-tree.ts skips lines that are not settings; Nix rejects the file ("illegal configuration line")',
     setup: async (dir) => {
       await writeFile(join(dir, 'garbage.conf'), Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0x3d, 0x3d, 0x3d, 0x0a]));
       await writeFile(join(dir, 'nix.conf'), 'max-jobs = 2\ninclude garbage.conf\n');
@@ -136,7 +135,6 @@ const cases: Case[] = [
     args: () => ['--host', notJson.url.replace('http:', 'https:'), 'push', 'managed', paths[0]!],
     // Readable: no OpenSSL source paths or error codes.
     stderr: /^cachix: (?!.*(deps\/openssl|0A00010B|ssl3_)).*(TLS|SSL)/i,
-    knownBug: 'the raw OpenSSL error text is printed (and retried) instead of a readable TLS line',
   },
 ];
 

@@ -158,7 +158,7 @@ describeNix('interrupting a push', () => {
 
   // Known bug (reported): on a 0x0 pseudo-terminal (what `script` or `docker run -t` give
   // without a size) the TTY renderer redraws endlessly and the push never progresses.
-  it.fails('a 0x0 terminal does not stall a push', async () => {
+  it('a 0x0 terminal does not stall a push', async () => {
     const cache = await signedCache('tty-zero');
     const env = await isolatedEnv({ CACHIX_SIGNING_KEY: formatSecretKeyBare(key), TERM: 'xterm' });
     delete env.CI;

@@ -16,8 +16,13 @@ describe('parseNixConfLine', () => {
     expect(parseNixConfLine(line)).toMatchObject({ kind: 'setting', ...expected });
   });
 
-  it.each(['', '   ', '# substituters = a', 'substituters=a', 'just words here'])('keeps %j as an uninterpreted line', (line) => {
+  it.each(['', '   ', '# substituters = a'])('keeps %j as an uninterpreted line', (line) => {
     expect(parseNixConfLine(line)).toEqual({ kind: 'other' });
+  });
+
+  // Each of these makes Nix 2.8 fail with "illegal configuration line".
+  it.each(['substituters=a', 'just words here', 'include', 'include a b'])('marks %j as invalid, as Nix does', (line) => {
+    expect(parseNixConfLine(line)).toEqual({ kind: 'invalid' });
   });
 
   it('reads include and !include', () => {
