@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { OffloadedHash, type IncrementalHash } from './offloaded-hash.js';
 
 /** One part of a multipart upload. */
 export interface Part {
@@ -60,9 +61,14 @@ export async function* chunk(source: AsyncIterable<Buffer>, options: ChunkOption
   }
 }
 
+/**
+ * Builds one part. Its MD5 is computed where the bytes go: pieces held in memory are hashed
+ * inline when the part is finished (at most `spill` bytes), pieces written to the spool
+ * file are hashed on a worker thread as they are written.
+ */
 class PartBuilder {
   size = 0;
-  private readonly md5 = createHash('md5');
+  private offloaded: IncrementalHash | undefined;
   private buffers: Buffer[] = [];
   private buffered = 0;
   private file: { path: string; handle: FileHandle } | undefined;
@@ -75,29 +81,30 @@ class PartBuilder {
   ) {}
 
   async add(piece: Buffer): Promise<void> {
-    this.md5.update(piece);
     this.buffers.push(piece);
     this.size += piece.length;
     this.buffered += piece.length;
     if (this.file === undefined && this.size > this.spill) {
       const path = join(this.spoolDir!, `part-${process.pid}-${spoolCounter++}`);
       this.file = { path, handle: await open(path, 'w', 0o600) };
+      this.offloaded = OffloadedHash.open('md5', 1);
     }
     if (this.file && this.buffered >= WRITE_BATCH) await this.flush();
   }
 
   async finish(): Promise<Part> {
     this.finished = true;
-    const base = { partNumber: this.partNumber, size: this.size, md5: this.md5.digest('base64') };
     if (this.file) {
       await this.flush();
       await this.file.handle.close();
+      const base = { partNumber: this.partNumber, size: this.size, md5: (await this.offloaded!.digest()).toString('base64') };
       const { path } = this.file;
-      return { ...base, body: () => createReadStream(path, { highWaterMark: WRITE_BATCH }), dispose: () => rm(path, { force: true }) };
+      return { ...base, body: () => createReadStream(path, { highWaterMark: 256 * 1024 }), dispose: () => rm(path, { force: true }) };
     }
     const buffers = this.buffers;
     const body = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, this.size);
     this.buffers = [];
+    const base = { partNumber: this.partNumber, size: this.size, md5: createHash('md5').update(body).digest('base64') };
     return { ...base, body: () => body, dispose: async () => undefined };
   }
 
@@ -112,7 +119,9 @@ class PartBuilder {
     const buffers = this.buffers;
     this.buffers = [];
     this.buffered = 0;
-    if (buffers.length > 0) await this.file!.handle.writev(buffers);
+    if (buffers.length === 0) return;
+    for (const b of buffers) this.offloaded!.update(b);
+    await Promise.all([this.file!.handle.writev(buffers), this.offloaded!.drained()]);
   }
 }
 

@@ -41,8 +41,8 @@ export function openNarStream(storePath: string, method: Compression, level: num
   const dump = spawn('nix-store', ['--dump', storePath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const { program, args } = compressorCommand(method, level);
   const compressor = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  const narTap = new HashTap(onNarBytes);
-  const fileTap = new HashTap();
+  const narTap = new HashTap(0, onNarBytes);
+  const fileTap = new HashTap(1);
 
   const dumpDone = exited(dump, 'nix-store', (stderr) => `cannot dump ${storePath}: ${nixErrorLine(stderr)}`);
   const compressorDone = exited(compressor, program, (stderr) => `${program} failed while compressing ${storePath}: ${stderr.trim().split('\n')[0]}`);
@@ -61,14 +61,10 @@ export function openNarStream(storePath: string, method: Compression, level: num
   compressorDone.catch(failAll);
   into.catch(failAll);
 
-  const result = Promise.all([dumpDone, compressorDone, into, out]).then(
-    (): NarSummary => ({
-      narHash: sha256Nix(narTap.digest),
-      narSize: narTap.size,
-      fileHash: fileTap.digest.toString('hex'),
-      fileSize: fileTap.size,
-    }),
-  );
+  const result = Promise.all([dumpDone, compressorDone, into, out]).then(async (): Promise<NarSummary> => {
+    const [narDigest, fileDigest] = await Promise.all([narTap.digest(), fileTap.digest()]);
+    return { narHash: sha256Nix(narDigest), narSize: narTap.size, fileHash: fileDigest.toString('hex'), fileSize: fileTap.size };
+  });
   // Marked as handled here; whoever awaits `result` still sees the rejection.
   result.catch(() => undefined);
   return { compressed: fileTap, result, kill };
