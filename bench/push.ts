@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     await server.close();
   }
   console.log('\n| measurement | cachix-ts | machine limit / comparison | ratio |\n|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  for (const r of rows) console.log(`| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
 }
 
 main().catch((error: unknown) => {

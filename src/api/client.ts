@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { CachixError } from '../errors.js';
+import { ApiError } from './errors.js';
 import { NO_TOKEN_HINT } from '../config/settings.js';
 import { classifyHttpError, HttpClient, HttpStatusError, TransportError, type HttpClientOptions, type HttpResponse } from './http.js';
 import type {
@@ -12,18 +13,8 @@ import type {
 } from './types.js';
 import { asBinaryCache, asMultipartCreated, asPartUploadUrl, asStringArray, ShapeError } from './validate.js';
 
-/** An API call that failed for good (after retries). */
-export class ApiError extends CachixError {
-  readonly status: number | undefined;
-  readonly body: string | undefined;
-
-  constructor(message: string, status: number | undefined, body: string | undefined, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'ApiError';
-    this.status = status;
-    this.body = body;
-  }
-}
+// ApiError lives in its own module so code that only checks for it does not load undici.
+export { ApiError } from './errors.js';
 
 /** spec §6.4: batches sized to stay under a 1 MB request body. */
 export const MISSING_QUERY_BATCH = 32768;

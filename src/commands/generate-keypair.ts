@@ -1,4 +1,4 @@
-import { ApiError } from '../api/client.js';
+import { ApiError } from '../api/errors.js';
 import { apiFor } from '../api/for-settings.js';
 import { readConfigFile, writeConfigFile } from '../config/file.js';
 import { loadSettings, requireAuthToken } from '../config/settings.js';

@@ -41,10 +41,12 @@ export class NixStore {
   constructor(readonly storeDir: string = process.env.NIX_STORE_DIR ?? DEFAULT_STORE_DIR) {}
 
   /**
-   * Turns user inputs (store paths, paths inside them, symlinks like ./result) into
-   * top-level store paths, and drops invalid ones with a reason.
+   * Turns user inputs (store paths, paths inside them, symlinks like ./result) into top-level
+   * store paths, drops invalid ones with a reason, and computes the closure of the rest — in as
+   * few spawns as possible: `nix-store -qR` fails on any invalid path, so when it succeeds every
+   * input was valid and no separate validity query is needed.
    */
-  async resolveInputs(inputs: readonly string[]): Promise<{ resolved: ResolvedInput[]; rejected: RejectedInput[] }> {
+  async resolveWithClosure(inputs: readonly string[]): Promise<{ resolved: ResolvedInput[]; rejected: RejectedInput[]; closure: string[] }> {
     const resolved: ResolvedInput[] = [];
     const rejected: RejectedInput[] = [];
     for (const input of inputs) {
@@ -54,7 +56,14 @@ export class NixStore {
         rejected.push({ input, reason: (error as Error).message });
       }
     }
-    const invalid = new Set(await this.invalidPaths(resolved.map((r) => r.storePath)));
+    const unique = [...new Set(resolved.map((r) => r.storePath))];
+    const fast = unique.length > 0 && unique.length <= ARGS_PER_CALL ? await run('nix-store', ['--query', '--requisites', ...unique]) : undefined;
+    if (fast?.code === 0) return { resolved, rejected, closure: lines(fast.stdout) };
+    const split = this.split(resolved, rejected, new Set(await this.invalidPaths(unique)));
+    return { ...split, closure: await this.closure([...new Set(split.resolved.map((r) => r.storePath))]) };
+  }
+
+  private split(resolved: ResolvedInput[], rejected: RejectedInput[], invalid: Set<string>): { resolved: ResolvedInput[]; rejected: RejectedInput[] } {
     return {
       resolved: resolved.filter((r) => !invalid.has(r.storePath)),
       rejected: [...rejected, ...resolved.filter((r) => invalid.has(r.storePath)).map((r) => ({ input: r.input, reason: 'is not valid' }))],

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { ApiError } from '../api/client.js';
+import { ApiError } from '../api/errors.js';
 import { CachixError, isCachixError } from '../errors.js';
 import type { NixStore, PathInfo } from '../nix/store.js';
 import { storeHashOf } from '../nix/store-path.js';
@@ -64,7 +64,7 @@ export interface PushSummary {
  */
 export async function push(req: PushRequest): Promise<PushSummary> {
   const started = Date.now();
-  const { resolved, rejected } = await req.store.resolveInputs(req.inputs);
+  const { resolved, rejected, closure } = await req.store.resolveWithClosure(req.inputs);
   for (const r of rejected) req.events({ type: 'input-skipped', input: r.input, reason: r.reason });
   if (req.inputs.length > 0 && resolved.length === 0) {
     // The real client exits 0 here and CI goes green with nothing pushed.
@@ -72,7 +72,6 @@ export async function push(req: PushRequest): Promise<PushSummary> {
     const more = rejected.length > 3 ? ` and ${rejected.length - 3} more` : '';
     throw new CachixError(`none of the given paths can be pushed: ${names}${more}`);
   }
-  const closure = await req.store.closure([...new Set(resolved.map((r) => r.storePath))]);
   const byHash = new Map(closure.map((p) => [storeHashOf(p), p]));
   const missingHashes = new Set(await req.destination.missingHashes([...byHash.keys()], req.signal));
   // Keep Nix's order (references before referrers) so a cache is complete sooner.
