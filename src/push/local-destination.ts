@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, open, readdir, rename, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { access, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CachixError } from '../errors.js';
 import { makeDirectories } from '../util/make-directories.js';
+import { removeStaleTemps, tempName } from '../util/temp-names.js';
 import { toNixBase32 } from '../nix/base32.js';
 import { localKeyName } from '../nix/cache-name.js';
 import { renderNarInfo } from '../nix/narinfo.js';
@@ -14,29 +13,6 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { narExtension } from './compression.js';
 import type { Destination, NarUpload } from './destination.js';
 import { signNarInfo } from './signature.js';
-
-/** Temp NAR names carry host and pid, so a later run can tell a killed push's leftovers from a live one's. */
-const TEMP_TAG = `${hostname().replace(/[^A-Za-z0-9-]/g, '_')}.${process.pid}`;
-const TEMP_RE = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/;
-
-/** Removes temp NARs left by pushes on this host whose process is gone (SIGKILL, power loss). */
-async function removeStaleTemps(narDir: string): Promise<void> {
-  const host = TEMP_TAG.slice(0, TEMP_TAG.lastIndexOf('.'));
-  for (const name of await readdir(narDir)) {
-    const match = TEMP_RE.exec(name);
-    if (!match || match[1] !== host || processAlive(Number(match[2]))) continue;
-    await rm(join(narDir, name), { force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Lower than cache.nixos.org's 40: a local cache is the cheaper place to look. */
 const LOCAL_PRIORITY = 30;
@@ -74,7 +50,7 @@ export class LocalDestination implements Destination {
 
   async upload(nar: NarUpload, signal: AbortSignal): Promise<void> {
     await this.prepare();
-    const temp = join(this.dir, 'nar', `.${TEMP_TAG}.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = join(this.dir, 'nar', tempName('nar'));
     try {
       await pipeline(nar.compressed, createWriteStream(temp, { mode: 0o644 }), { signal });
       const summary = await nar.result;
@@ -113,7 +89,8 @@ export class LocalDestination implements Destination {
     this.prepared ??= (async () => {
       try {
         await makeDirectories(join(this.dir, 'nar'));
-        await removeStaleTemps(join(this.dir, 'nar'));
+        // A killed push leaves a temp NAR or narinfo behind; this run cleans them up.
+        await Promise.all([removeStaleTemps(this.dir), removeStaleTemps(join(this.dir, 'nar'))]);
         const info = join(this.dir, 'nix-cache-info');
         if (!(await exists(info))) {
           // 'wx' would fail if another process wins the race; both write the same text, so rename-over is fine.

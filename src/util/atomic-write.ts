@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, open, realpath, rename, rm, lstat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { makeDirectories } from './make-directories.js';
+import { tempName } from './temp-names.js';
 
 export interface AtomicWriteOptions {
   /** File mode for the new file; secrets use 0o600. Defaults to the existing file's mode, else 0o644. */
@@ -23,7 +23,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await makeDirectories(dir, options.mode === 0o600 ? 0o700 : 0o755);
   }
   const mode = options.mode ?? (await existingMode(target)) ?? 0o644;
-  const temp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dir, tempName(basename(target)));
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(content);

@@ -275,7 +275,8 @@ describeNix('local directory caches (file:///dir) judged by real Nix', () => {
     expect((await readNarinfos(cache.dir)).map((n) => n.hash)).toEqual([...closure.paths, big].map(storeHash).sort());
     expect(await danglingNarinfos(cache.dir)).toEqual([]);
     // The re-run removed the temp NAR the killed process left behind.
-    expect(await tempFiles(cache.dir)).toEqual([]);
+    const left = await tempFiles(cache.dir);
+    expect(left, JSON.stringify(left)).toEqual([]);
     await expectNixAccepts(cache.url, [closure.top, big], [publicKey]);
   }, 60_000);
 
