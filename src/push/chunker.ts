@@ -25,7 +25,7 @@ export interface ChunkOptions {
   spillBytes?: number;
 }
 
-const DEFAULT_SPILL = 4 * 1024 * 1024;
+const DEFAULT_SPILL = 1024 * 1024;
 /** Spool writes are gathered to about this size, so a part costs a few syscalls, not thousands. */
 const WRITE_BATCH = 1024 * 1024;
 let spoolCounter = 0;

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { formatPublicKeyNix, formatSecretKeyBare, generateSecretKey } from '../../src/nix/keys.js';
-import { isolatedEnv, runCli } from '../support/cli.js';
+import { CLI, isolatedEnv, runCli } from '../support/cli.js';
 import { describeNix } from '../support/nix/available.js';
 import { makeTestClosure, type TestClosure } from '../support/nix/closure.js';
 import { makeTempStore, removeStore, substituteInto, verifyStore } from '../support/nix/substitute.js';
@@ -184,5 +185,38 @@ describeNix('cachix push against the stand-in, judged by real Nix', () => {
     expect(denied.code).toBe(1);
     expect(denied.stderr).toContain("cache private doesn't exist or you don't have access");
     expect(denied.stderr).not.toContain('tok-not-known-to-server');
+  });
+
+  it('shows a live display on a terminal: bars with sizes while running, a check per path, a total', async () => {
+    await signedCache('tty');
+    const env = await isolatedEnv({ CACHIX_SIGNING_KEY: formatSecretKeyBare(key), TERM: 'xterm' });
+    delete env.CI;
+    const command = `stty cols 120 rows 40; exec ${[process.execPath, CLI, '--host', server.apiUrl, 'push', '-s', '5M', '-n', '1', 'tty', closure.top, closure.big!].map((a) => `'${a}'`).join(' ')}`;
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+      const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.on('close', (c) => resolve({ stdout: out, code: c }));
+      child.stdin.end();
+    });
+    expect(code, stdout.slice(-2000)).toBe(0);
+    const text = stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(text).toMatch(/\[[# ]{20}\] \/nix\/store\/\S+-cachix-test-big-24mb \(\d+% of 24\.\d\d MiB\)/);
+    expect(text).toMatch(/\d+\/\d+ paths, [\d.]+ (B|KiB|MiB) read, [\d.]+ MiB\/s/);
+    for (const path of [...closure.paths, closure.big!]) expect(text).toContain(`✓ ${path} (`);
+    expect(text).toMatch(/All done\. [\d.]+ MiB in [\d.]+ s/);
+  });
+
+  it('says which package to install when the compressor is missing', async () => {
+    await signedCache('nozstd');
+    // A PATH with Nix but without zstd.
+    const bin = await mkdtemp(join(tmpdir(), 'cachix-path-'));
+    for (const tool of ['nix-store', 'nix']) await symlink(`/usr/bin/${tool}`, join(bin, tool));
+    const result = await push(['nozstd', closure.big!], { CACHIX_SIGNING_KEY: formatSecretKeyBare(key), PATH: bin });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').filter((l) => l.startsWith('cachix:'))).toEqual([
+      'cachix: zstd was not found on PATH (install zstd (Debian/Ubuntu: apt-get install zstd))',
+    ]);
+    expect(server.listNarinfos('nozstd')).toEqual([]);
   });
 });
