@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, request } from './undici-core.js';
 import { userAgent } from '../version.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, parseRetryAfterBody, withRetry, type RetryDecision, type RetryObserver, type RetryPolicy } from './retry.js';
 
@@ -126,8 +127,7 @@ export class HttpClient {
   async once(req: HttpRequest): Promise<HttpResponse> {
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(req.url, {
-        dispatcher: this.dispatcher,
+      response = await request(this.dispatcher, req.url, {
         method: req.method,
         headers: { 'user-agent': userAgent(), ...req.headers },
         body: typeof req.body === 'function' ? req.body() : (req.body ?? null),

@@ -25,21 +25,29 @@ export interface PushArgs {
 }
 
 export async function run(ctx: Context, args: PushArgs): Promise<number> {
-  const settings = await loadSettings(ctx);
-  registerSecret(settings.authToken);
+  const cacheTarget = parseCacheTarget(args.cache);
+  // Start loading the HTTP client now, while the config and the inputs are being read.
+  const cachixModules = cacheTarget.kind === 'cachix' ? loadCachixModules() : undefined;
+  cachixModules?.catch(() => undefined);
   const inputs = await readInputs(ctx, args.paths);
   if (inputs.length === 0) {
     ctx.stderr.write('Nothing to push.\n');
     return 0;
   }
-  const cacheTarget = parseCacheTarget(args.cache);
-  const target = cacheTarget.kind === 'local' ? localTarget(ctx, settings, cacheTarget, args) : await cachixTarget(ctx, settings, args);
+  // Ask Nix for the closure now: its ~20 ms run overlaps reading the config and loading modules.
+  const store = new NixStore();
+  const planned = store.resolveWithClosure(inputs);
+  planned.catch(() => undefined);
+  const settings = await loadSettings(ctx);
+  registerSecret(settings.authToken);
+  const target = cachixModules ? await cachixTarget(ctx, settings, args, await cachixModules) : localTarget(ctx, settings, cacheTarget as Extract<CacheTarget, { kind: 'local' }>, args);
   const renderer = await makeRenderer(ctx);
   const controller = new AbortController();
   const releaseSignals = abortOnSignals(controller);
   try {
     await push({
-      store: new NixStore(),
+      store,
+      planned,
       destination: target.destination,
       inputs,
       compression: target.compression,
@@ -91,7 +99,17 @@ function localTarget(ctx: Context, settings: Settings, target: Extract<CacheTarg
 }
 
 /** spec §6.3: signing-key mode if a key exists, else token mode (which asks the cache for its compression). */
-async function cachixTarget(ctx: Context, settings: Settings, args: PushArgs): Promise<Target> {
+// Loaded lazily, not at the top: undici alone costs tens of ms of start-up that local caches don't need.
+function loadCachixModules() {
+  return Promise.all([import('../api/for-settings.js'), import('../push/cachix-destination.js')]);
+}
+
+async function cachixTarget(
+  ctx: Context,
+  settings: Settings,
+  args: PushArgs,
+  [{ apiFor }, { CachixDestination }]: Awaited<ReturnType<typeof loadCachixModules>>,
+): Promise<Target> {
   const signer = signerFromSettings(ctx, settings, args.cache);
   if (!signer && settings.authToken === undefined) {
     throw new CachixError(`neither an auth token nor a signing key is set for cache ${args.cache}`, {
@@ -99,8 +117,6 @@ async function cachixTarget(ctx: Context, settings: Settings, args: PushArgs): P
     });
   }
   const { options } = args;
-  // Loaded here, not at the top: undici alone costs ~70 ms of start-up that local caches don't need.
-  const [{ apiFor }, { CachixDestination }] = await Promise.all([import('../api/for-settings.js'), import('../push/cachix-destination.js')]);
   const api = apiFor(ctx, settings, { connections: options.jobs * options.numConcurrentChunks + 2 });
   let compression: Compression = options.compressionMethod ?? 'zstd';
   if (!signer) {

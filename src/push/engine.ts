@@ -46,6 +46,8 @@ export interface PushRequest {
   events: PushEventSink;
   signal: AbortSignal;
   pathRetry?: PathRetryPolicy;
+  /** The inputs already resolved (`store.resolveWithClosure(inputs)`), when the caller started it early. */
+  planned?: ReturnType<NixStore['resolveWithClosure']>;
 }
 
 export interface PushSummary {
@@ -64,7 +66,7 @@ export interface PushSummary {
  */
 export async function push(req: PushRequest): Promise<PushSummary> {
   const started = Date.now();
-  const { resolved, rejected, closure } = await req.store.resolveWithClosure(req.inputs);
+  const { resolved, rejected, closure } = await (req.planned ?? req.store.resolveWithClosure(req.inputs));
   for (const r of rejected) req.events({ type: 'input-skipped', input: r.input, reason: r.reason });
   if (req.inputs.length > 0 && resolved.length === 0) {
     // The real client exits 0 here and CI goes green with nothing pushed.
