@@ -40,17 +40,20 @@ export async function checkNixVersion(system: UseSystem): Promise<void> {
   }
 }
 
-export function currentUser(env: NodeJS.ProcessEnv): string {
-  const user = env.USER;
+/** `$USER` as the real client reads it; unlike it, an unset `$USER` falls back to this process's account. */
+export function currentUser(env: NodeJS.ProcessEnv, system?: UseSystem): string {
+  const user = env.USER || system?.accountName?.();
   if (user === undefined || user === '') {
-    throw new CachixError('$USER is not set: cannot tell whether you are root or a trusted Nix user', { hint: 'export USER=$(id -un)' });
+    throw new CachixError('$USER is not set and this process has no account name: cannot tell whether you are root or a trusted Nix user', {
+      hint: 'export USER=$(id -un)',
+    });
   }
   return user;
 }
 
 /** Root, trusted and NixOS facts of spec §7.2 step 3. */
 export async function detectEnvironment(system: UseSystem, env: NodeJS.ProcessEnv): Promise<EnvironmentFacts> {
-  const user = currentUser(env);
+  const user = currentUser(env, system);
   const paths = usePaths(system, env);
   const isNixOS = await exists(paths.nixosVersionFile);
   const isTrusted = (await isWritable(paths.storeDir)) || (await isTrustedUser(system, user, paths.globalNixConf));

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
+import { childEnv } from '../util/child-env.js';
 import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
@@ -21,20 +23,26 @@ export interface UseSystem {
   rootDir: string;
   /** Runs a command without a shell; rejects with ENOENT when it is not installed. */
   run(command: string, args: readonly string[]): Promise<CommandResult>;
+  /** The account name of this process, for when `$USER` is unset (containers, some CI runners). */
+  accountName?(): string | undefined;
 }
 
 export function realSystem(env: NodeJS.ProcessEnv): UseSystem {
-  return { rootDir: '/', run: (command, args) => runCommand(command, args, env) };
+  return { rootDir: '/', run: (command, args) => runCommand(command, args, env), accountName };
 }
 
-/** Secrets stay out of child processes' environments. */
-const SECRET_ENV = ['CACHIX_AUTH_TOKEN', 'CACHIX_SIGNING_KEY', 'CACHIX_ACTIVATE_TOKEN', 'CACHIX_AGENT_TOKEN'];
+function accountName(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined; // a uid with no passwd entry
+  }
+}
 
 function runCommand(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
-  const childEnv = { ...env };
-  for (const name of SECRET_ENV) delete childEnv[name];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Secrets stay out of child processes' environments.
+    const child = spawn(command, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

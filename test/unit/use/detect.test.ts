@@ -71,10 +71,16 @@ describe('detectEnvironment', () => {
 
   const readOnlyStore = () => rm(join(root, 'nix/store'), { recursive: true });
 
-  it('requires $USER', async () => {
+  it('requires $USER or an account name', async () => {
     const error = await detectEnvironment(system(), {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CachixError);
     expect((error as CachixError).message).toContain('$USER is not set');
+  });
+
+  it('falls back to the account name when $USER is unset, and prefers $USER when set', async () => {
+    const withAccount = (): UseSystem => ({ ...system(), accountName: () => 'root' });
+    expect((await detectEnvironment(withAccount(), {})).isRoot).toBe(true);
+    expect((await detectEnvironment(withAccount(), { USER: 'alice' })).user).toBe('alice');
   });
 
   it('treats a writable store as trusted (single-user install) and root as root', async () => {
