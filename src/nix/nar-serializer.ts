@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -7,13 +7,17 @@ import { join } from 'node:path';
  * always checked against the NAR hash in the Nix database, so a divergence from Nix's
  * serialiser can never reach a cache.
  *
+ * Synchronous file calls on purpose: these trees are small (the caller sends only paths up to
+ * 1 MiB of NAR here), and each async call would cost ~60 µs of promise and thread-pool overhead
+ * for a syscall of a few µs — the bulk of the time for thousands of tiny paths.
+ *
  * Format: every token is a length-prefixed string (u64 little-endian length, bytes,
  * zero padding to 8). Directory entries are sorted bytewise by name, as Nix does.
  */
-export async function serializeNar(path: string): Promise<Buffer> {
+export function serializeNar(path: string): Buffer {
   const parts: Buffer[] = [];
   str(parts, 'nix-archive-1');
-  await node(parts, path);
+  node(parts, path);
   return Buffer.concat(parts);
 }
 
@@ -28,14 +32,14 @@ function str(parts: Buffer[], value: string | Buffer): void {
   if (pad > 0) parts.push(PADDING.subarray(0, pad));
 }
 
-async function node(parts: Buffer[], path: string): Promise<void> {
-  const stat = await lstat(path);
+function node(parts: Buffer[], path: string): void {
+  const stat = lstatSync(path);
   str(parts, '(');
   str(parts, 'type');
   if (stat.isSymbolicLink()) {
     str(parts, 'symlink');
     str(parts, 'target');
-    str(parts, await readlink(path, { encoding: 'buffer' }));
+    str(parts, readlinkSync(path, { encoding: 'buffer' }));
   } else if (stat.isFile()) {
     str(parts, 'regular');
     if (stat.mode & 0o100) {
@@ -43,17 +47,17 @@ async function node(parts: Buffer[], path: string): Promise<void> {
       str(parts, '');
     }
     str(parts, 'contents');
-    str(parts, await readFile(path));
+    str(parts, readFileSync(path));
   } else if (stat.isDirectory()) {
     str(parts, 'directory');
-    const names = (await readdir(path, { encoding: 'buffer' })).sort(Buffer.compare);
+    const names = readdirSync(path, { encoding: 'buffer' }).sort(Buffer.compare);
     for (const name of names) {
       str(parts, 'entry');
       str(parts, '(');
       str(parts, 'name');
       str(parts, name);
       str(parts, 'node');
-      await node(parts, join(path, name.toString('utf8')));
+      node(parts, join(path, name.toString('utf8')));
       str(parts, ')');
     }
   } else {

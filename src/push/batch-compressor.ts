@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CachixError } from '../errors.js';
@@ -28,7 +29,7 @@ export class BatchCompressor {
   constructor(
     private readonly method: Compression,
     private readonly level: number,
-    private readonly options: { maxBatch: number; delayMs: number } = { maxBatch: 128, delayMs: 3 },
+    private readonly options: { maxBatch: number; delayMs: number } = { maxBatch: 256, delayMs: 3 },
   ) {}
 
   compress(data: Buffer): Promise<Buffer> {
@@ -56,16 +57,32 @@ export class BatchCompressor {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    this.dir ??= mkdtemp(join(tmpdir(), 'cachix-batch-'));
+    this.dir ??= mkdtemp(join(scratchDir(), 'cachix-batch-'));
     const dir = await this.dir;
     const id = this.batchNo++;
     const files = batch.map((_, i) => join(dir, `${id}-${i}`));
-    await Promise.all(files.map((f, i) => writeFile(f, batch[i]!.data)));
+    // Small files in the page cache: synchronous calls take microseconds where async ones pay
+    // far more in overhead (see nar-serializer.ts).
+    files.forEach((f, i) => writeFileSync(f, batch[i]!.data));
     const { program, args, suffix } = batchCompressorCommand(this.method, this.level);
     await runToCompletion(program, [...args, ...files]);
-    const outputs = await Promise.all(files.map((f) => readFile(f + suffix)));
-    await Promise.all(files.map((f) => rm(f + suffix, { force: true })));
+    const outputs = files.map((f) => readFileSync(f + suffix));
+    for (const f of files) rmSync(f + suffix, { force: true });
     batch.forEach((p, i) => p.resolve(outputs[i]!));
+  }
+}
+
+/**
+ * Where the small, short-lived batch files go: /dev/shm (tmpfs) when it is usable, since creating
+ * a file on a journaling disk costs ~0.7 ms here against ~0.01 ms in memory; else $TMPDIR. Large
+ * parts never go here (see chunker.ts), so this holds a few MiB at most.
+ */
+function scratchDir(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
   }
 }
 

@@ -10,7 +10,7 @@ import type { PushEventSink } from './events.js';
 import { Readable } from 'node:stream';
 import { BatchCompressor } from './batch-compressor.js';
 import { openNarStream, type NarSummary } from './nar-stream.js';
-import { prepareSmallNar, SMALL_NAR_BYTES } from './small-nar.js';
+import { prepareSmallNar, SMALL_NAR_BYTES, TINY_NAR_BYTES } from './small-nar.js';
 
 export interface PathRetryPolicy {
   /** Retries after the first attempt (spec §6.8: 3). */
@@ -86,10 +86,15 @@ export async function push(req: PushRequest): Promise<PushSummary> {
   setMaxListeners(0, cancel.signal);
   const onOuterAbort = (): void => cancel.abort(req.signal.reason);
   req.signal.addEventListener('abort', onOuterAbort, { once: true });
-  // Large paths hold buffers and processes: --jobs bounds them. Small ones are cheap, so
-  // more run at once, which also lets the batch compressor gather them.
+  // Large paths hold processes and spool files: --jobs bounds them. Small ones are cheap and held
+  // in memory, so more run at once (which also lets the batch compressor gather them), in tiers
+  // that keep the bytes in flight bounded: <= 32 × jobs × 64 KiB and <= 8 × jobs × 1 MiB.
+  // Each limiter is FIFO over the closure's topological order, so waiting for references to be
+  // registered cannot deadlock: every wait points at an earlier path.
   const limitLarge = pLimit(req.jobs);
   const limitSmall = pLimit(req.jobs * 8);
+  const limitTiny = pLimit(req.jobs * 32);
+  const limiterFor = (narSize: number) => (narSize <= TINY_NAR_BYTES ? limitTiny : narSize <= SMALL_NAR_BYTES ? limitSmall : limitLarge);
   const compressor = new BatchCompressor(req.compression, req.compressionLevel);
   const published = new Map(missing.map((path) => [path, deferred()]));
   const referencesOf = (info: PathInfo): Promise<void> => {
@@ -103,7 +108,7 @@ export async function push(req: PushRequest): Promise<PushSummary> {
   try {
     await Promise.all(
       missing.map((path) =>
-        (infos.get(path)!.narSize <= SMALL_NAR_BYTES ? limitSmall : limitLarge)(async () => {
+        limiterFor(infos.get(path)!.narSize)(async () => {
           if (cancel.signal.aborted) return;
           try {
             const info = infos.get(path)!;

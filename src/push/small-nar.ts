@@ -7,6 +7,8 @@ import type { NarSummary } from './nar-stream.js';
 
 /** Paths up to this NAR size are serialised in memory and compressed in batches. */
 export const SMALL_NAR_BYTES = 1024 * 1024;
+/** Paths this small run many more at a time (see the engine's limiters). */
+export const TINY_NAR_BYTES = 64 * 1024;
 
 export interface SmallNar {
   compressed: Buffer;
@@ -21,7 +23,7 @@ export interface SmallNar {
 export async function prepareSmallNar(info: PathInfo, compressor: BatchCompressor): Promise<SmallNar | undefined> {
   let nar: Buffer;
   try {
-    nar = await serializeNar(info.path);
+    nar = serializeNar(info.path);
   } catch {
     return undefined;
   }

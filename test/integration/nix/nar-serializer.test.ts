@@ -14,11 +14,11 @@ describeNix('in-process NAR serializer', () => {
     expect(closure.paths).toHaveLength(7);
     for (const path of closure.paths) {
       const expected = spawnSync('nix-store', ['--dump', path], { maxBuffer: 1 << 30 }).stdout;
-      expect((await serializeNar(path)).equals(expected), path).toBe(true);
+      expect(serializeNar(path).equals(expected), path).toBe(true);
     }
   });
 
-  it('fails clearly on something that is not a file, directory or symlink', async () => {
-    await expect(serializeNar('/dev/null')).rejects.toThrow(/cannot be put in a NAR/);
+  it('fails clearly on something that is not a file, directory or symlink', () => {
+    expect(() => serializeNar('/dev/null')).toThrow(/cannot be put in a NAR/);
   });
 });
