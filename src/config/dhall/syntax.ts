@@ -210,17 +210,7 @@ class Parser {
       this.skipWhitespace();
       const value = this.parseValue();
       fields.push({ name, value, at: fieldAt });
-      this.skipWhitespace();
-      if (this.peek() === ',') {
-        this.pos++;
-        this.skipWhitespace();
-        continue;
-      }
-      if (this.peek() === '}') {
-        this.pos++;
-        return { kind: 'record', fields, at, annotations: [] };
-      }
-      this.fail(`expected "," or "}" after the value of field "${name}", found ${this.describeHere()}`);
+      if (this.afterItem('}', `after the value of field "${name}"`) === 'closed') return { kind: 'record', fields, at, annotations: [] };
     }
   }
 
@@ -239,18 +229,23 @@ class Parser {
     }
     for (;;) {
       items.push(this.parseValue());
-      this.skipWhitespace();
-      if (this.peek() === ',') {
-        this.pos++;
-        this.skipWhitespace();
-        continue;
-      }
-      if (this.peek() === ']') {
-        this.pos++;
-        return { kind: 'list', items, at, annotations: [] };
-      }
-      this.fail(`expected "," or "]" in the list, found ${this.describeHere()}`);
+      if (this.afterItem(']', 'in the list') === 'closed') return { kind: 'list', items, at, annotations: [] };
     }
+  }
+
+  /** After a record field or list item: `,` means another follows, `close` ends the literal. */
+  private afterItem(close: '}' | ']', where: string): 'more' | 'closed' {
+    this.skipWhitespace();
+    if (this.peek() === ',') {
+      this.pos++;
+      this.skipWhitespace();
+      return 'more';
+    }
+    if (this.peek() === close) {
+      this.pos++;
+      return 'closed';
+    }
+    this.fail(`expected "," or "${close}" ${where}, found ${this.describeHere()}`);
   }
 
   // ── types ─────────────────────────────────────────────────────────────────
