@@ -40,6 +40,7 @@ export class CachixDestination implements Destination {
       const parts = await this.uploadParts(upload, chunk(nar.compressed, { partSize, spoolDir: await this.spoolDir() }), signal);
       const summary = await nar.result;
       await nar.referencesPublished;
+      signal.throwIfAborted();
       const narInfoCreate = buildNarInfoCreate(nar, summary);
       await this.api.completeMultipart(this.cache, upload, { parts: parts.some((p) => !p.eTag) ? null : parts, narInfoCreate }, signal);
     } catch (error) {

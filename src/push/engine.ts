@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import pLimit from 'p-limit';
 import { ApiError } from '../api/errors.js';
 import { CachixError, isCachixError } from '../errors.js';
 import type { NixStore, PathInfo } from '../nix/store.js';
@@ -10,7 +9,8 @@ import type { PushEventSink } from './events.js';
 import { Readable } from 'node:stream';
 import { BatchCompressor } from './batch-compressor.js';
 import { openNarStream, type NarSummary } from './nar-stream.js';
-import { prepareSmallNar, SMALL_NAR_BYTES, TINY_NAR_BYTES } from './small-nar.js';
+import { PushSchedule } from './schedule.js';
+import { prepareSmallNar, SMALL_NAR_BYTES } from './small-nar.js';
 
 export interface PathRetryPolicy {
   /** Retries after the first attempt (spec §6.8: 3). */
@@ -86,45 +86,29 @@ export async function push(req: PushRequest): Promise<PushSummary> {
   setMaxListeners(0, cancel.signal);
   const onOuterAbort = (): void => cancel.abort(req.signal.reason);
   req.signal.addEventListener('abort', onOuterAbort, { once: true });
-  // Large paths hold processes and spool files: --jobs bounds them. Small ones are cheap and held
-  // in memory, so more run at once (which also lets the batch compressor gather them), in tiers
-  // that keep the bytes in flight bounded: <= 32 × jobs × 64 KiB and <= 8 × jobs × 1 MiB.
-  // Each limiter is FIFO over the closure's topological order, so waiting for references to be
-  // registered cannot deadlock: every wait points at an earlier path.
-  const limitLarge = pLimit(req.jobs);
-  const limitSmall = pLimit(req.jobs * 8);
-  const limitTiny = pLimit(req.jobs * 32);
-  const limiterFor = (narSize: number) => (narSize <= TINY_NAR_BYTES ? limitTiny : narSize <= SMALL_NAR_BYTES ? limitSmall : limitLarge);
+  const schedule = new PushSchedule(missing, req.jobs);
   const compressor = new BatchCompressor(req.compression, req.compressionLevel);
-  const published = new Map(missing.map((path) => [path, deferred()]));
-  const referencesOf = (info: PathInfo): Promise<void> => {
-    const refs = info.references.filter((r) => r !== info.path && published.has(r));
-    const all = Promise.all(refs.map((r) => published.get(r)!.promise)).then(() => undefined);
-    all.catch(() => undefined); // a destination that fails before awaiting it must not leave it unhandled
-    return all;
-  };
   let bytes = 0;
   let firstError: unknown;
   try {
     await Promise.all(
-      missing.map((path) =>
-        limiterFor(infos.get(path)!.narSize)(async () => {
-          if (cancel.signal.aborted) return;
-          try {
-            const info = infos.get(path)!;
-            const summary = await pushWithRetry(req, info, compressor, referencesOf(info), cancel.signal);
-            published.get(path)!.resolve();
+      missing.map((path) => {
+        const info = infos.get(path)!;
+        return schedule
+          .run(info, async (referencesPublished) => {
+            // Throwing (not returning) keeps this path's referrers from registering.
+            cancel.signal.throwIfAborted();
+            const summary = await pushWithRetry(req, info, compressor, referencesPublished, cancel.signal);
             bytes += summary.fileSize;
-          } catch (error) {
-            published.get(path)!.reject(error);
-            if (!cancel.signal.aborted || firstError === undefined) {
-              firstError ??= error;
-              if (!req.signal.aborted) req.events({ type: 'path-failed', path, error });
-            }
+          })
+          .catch((error: unknown) => {
+            // Only the first failure is reported: later ones are the cancellation it causes.
+            if (cancel.signal.aborted) return;
+            firstError = error;
+            req.events({ type: 'path-failed', path, error });
             cancel.abort(error);
-          }
-        }),
-      ),
+          });
+      }),
     );
   } finally {
     req.signal.removeEventListener('abort', onOuterAbort);
@@ -279,22 +263,4 @@ async function explainDumpFailure(store: NixStore, info: PathInfo, error: unknow
     return new CachixError(`${info.path} was removed from the Nix store (garbage-collected?) before it could be pushed`);
   }
   return error;
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Nobody may be waiting on a failed path; its failure is reported by the engine itself.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
 }

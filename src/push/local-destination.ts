@@ -55,6 +55,7 @@ export class LocalDestination implements Destination {
       await pipeline(nar.compressed, createWriteStream(temp, { mode: 0o644 }), { signal });
       const summary = await nar.result;
       await nar.referencesPublished;
+      signal.throwIfAborted();
       const fileName = `${toNixBase32(Buffer.from(summary.fileHash, 'hex'))}.nar.${narExtension(nar.compression)}`;
       // The narinfo below is fsynced; without this the NAR it points to could still be
       // empty on disk after a power loss, and Nix would fail on a path it was told exists.
