@@ -39,8 +39,8 @@ export async function run(ctx: Context, args: PushArgs): Promise<number> {
   const planned = store.resolveWithClosure(inputs);
   planned.catch(() => undefined);
   const settings = await loadSettings(ctx);
-  registerSecret(settings.authToken);
-  const target = cachixModules ? await cachixTarget(ctx, settings, args, await cachixModules) : localTarget(ctx, settings, cacheTarget as Extract<CacheTarget, { kind: 'local' }>, args);
+  const target =
+    cacheTarget.kind === 'local' ? localTarget(ctx, settings, cacheTarget, args) : await cachixTarget(ctx, settings, args, await cachixModules!);
   const renderer = await makeRenderer(ctx);
   const controller = new AbortController();
   const releaseSignals = abortOnSignals(controller);
