@@ -47,7 +47,7 @@ describeNix('interrupting a push', () => {
     return server.log.slice(fromIndex).some((e) => e.route === 'upload' && e.method === 'PUT');
   }
 
-  function expectHelpersDead(seen: Map<number, ProcInfo>): ProcInfo[] {
+  function expectHelpersDead(seen: Map<string, ProcInfo>): ProcInfo[] {
     const helpers = [...seen.values()].filter((p) => /nix-store|xz|zstd/.test(p.argv.join(' ')));
     return helpers.filter((p) => isAlive(p.pid) && /nix-store|xz|zstd/.test(p.argv.join(' ')));
   }

@@ -41,7 +41,7 @@ function isPreExecCopy(p: ProcInfo): boolean {
   return p.argv[0] === process.execPath && p.argv.some((a) => a.endsWith('bin/cachix'));
 }
 
-function expectCleanChildren(seen: Map<number, ProcInfo>): void {
+function expectCleanChildren(seen: Map<string, ProcInfo>): void {
   const programs = [...seen.values()].filter((p) => !isPreExecCopy(p));
   expect(programs.length).toBeGreaterThan(0);
   for (const p of programs) {
@@ -77,7 +77,9 @@ describeNix('secrets stay secret', () => {
 
   beforeAll(async () => {
     server = await startStandIn();
-    closure = await makeTestClosure({ bigMB: 12 });
+    // Big enough that its `nix-store --dump` lives through the back-pressured upload: the child
+    // watcher (5 ms polls) must see it. Small paths are serialised in-process, without children.
+    closure = await makeTestClosure({ bigMB: 64 });
     server.addToken(TOKEN, { managed: 'Write', signed: 'Write', private: 'Read' });
   }, 120_000);
   afterAll(async () => {

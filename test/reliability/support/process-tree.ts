@@ -89,10 +89,15 @@ export function openFdCount(pid: number): number | undefined {
  * Samples the descendants of `root` every `intervalMs` until stopped; every process ever
  * seen is kept (first sighting), so short-lived children are caught too.
  */
-export function watchDescendants(root: number, intervalMs = 20): { seen: Map<number, ProcInfo>; stop: () => void } {
-  const seen = new Map<number, ProcInfo>();
+export function watchDescendants(root: number, intervalMs = 20): { seen: Map<string, ProcInfo>; stop: () => void } {
+  // Keyed by pid *and* command line: a child first caught between fork() and exec() (still a copy
+  // of its parent) must also be recorded as the program it then becomes.
+  const seen = new Map<string, ProcInfo>();
   const sample = (): void => {
-    for (const p of descendantsOf(root)) if (!seen.has(p.pid) && p.argv.length > 0) seen.set(p.pid, p);
+    for (const p of descendantsOf(root)) {
+      const key = `${p.pid} ${p.argv.join(' ')}`;
+      if (!seen.has(key) && p.argv.length > 0) seen.set(key, p);
+    }
   };
   sample();
   const timer = setInterval(sample, intervalMs);
