@@ -41,10 +41,6 @@ export class CachixApi {
     this.http = options.http ?? new HttpClient(options);
   }
 
-  get hasToken(): boolean {
-    return this.token !== undefined;
-  }
-
   /** GET /cache/{name}, with the error messages of spec §1.5. */
   async getCache(name: string): Promise<BinaryCache> {
     try {

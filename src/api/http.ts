@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Agent, request } from './undici-core.js';
 import { userAgent } from '../version.js';
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, parseRetryAfterBody, withRetry, type RetryDecision, type RetryObserver, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, parseRetryAfterBody, withRetry, type RetryDecision, type RetryPolicy } from './retry.js';
 
 /** A non-2xx answer. */
 export class HttpStatusError extends Error {
@@ -98,7 +98,6 @@ export interface HttpClientOptions {
   /** Parallel connections per origin; match the configured concurrency. */
   connections?: number;
   retry?: Partial<RetryPolicy>;
-  onRetry?: RetryObserver;
   dispatcher?: Dispatcher;
 }
 
@@ -107,7 +106,6 @@ export class HttpClient {
   readonly dispatcher: Dispatcher;
   readonly policy: RetryPolicy;
   private readonly ownsDispatcher: boolean;
-  private readonly onRetry: RetryObserver | undefined;
 
   constructor(options: HttpClientOptions = {}) {
     this.ownsDispatcher = options.dispatcher === undefined;
@@ -115,12 +113,11 @@ export class HttpClient {
       options.dispatcher ??
       new Agent({ connections: options.connections ?? 16, keepAliveTimeout: 30_000, pipelining: 1 });
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.onRetry = options.onRetry;
   }
 
   /** Sends the request, retrying per policy; resolves only on 2xx. */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    return withRetry(() => this.once(req), classifyHttpError, this.policy, this.onRetry);
+    return withRetry(() => this.once(req), classifyHttpError, this.policy);
   }
 
   /** One attempt, no retry. Non-2xx becomes HttpStatusError, connection trouble TransportError. */

@@ -33,15 +33,10 @@ export interface RetryDecision {
   retryAfterMs?: number | undefined;
 }
 
-export interface RetryObserver {
-  (info: { attempt: number; delayMs: number; error: unknown }): void;
-}
-
 export async function withRetry<T>(
   operation: (attempt: number) => Promise<T>,
   classify: (error: unknown) => RetryDecision,
   policy: RetryPolicy,
-  onRetry?: RetryObserver,
 ): Promise<T> {
   let waited = 0;
   for (let attempt = 0; ; attempt++) {
@@ -57,7 +52,6 @@ export async function withRetry<T>(
           : backoff;
       if (waited + delay > policy.budgetMs) throw error;
       waited += delay;
-      onRetry?.({ attempt: attempt + 1, delayMs: delay, error });
       await policy.sleep(delay);
     }
   }

@@ -1,6 +1,7 @@
 import { readConfigFile, writeConfigFile } from '../config/file.js';
 import type { Context } from '../context.js';
 import { CachixError } from '../errors.js';
+import { readAll } from '../util/read-stdin.js';
 
 /**
  * `cachix authtoken [TOKEN] [--stdin]` (spec §3): keep the token in the config file, all
@@ -29,10 +30,4 @@ async function obtainToken(ctx: Context, args: { token?: string | undefined; std
   throw new CachixError('no auth token given', {
     hint: 'run `cachix authtoken --stdin` and paste the token, or pipe it in: `echo $TOKEN | cachix authtoken --stdin`',
   });
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CachixError } from '../errors.js';
-import { childEnv } from '../util/child-env.js';
-import { missingProgramError } from '../util/run.js';
+import { run } from '../util/run.js';
 import { batchCompressorCommand, type Compression } from './compression.js';
 
 interface Pending {
@@ -86,12 +84,7 @@ function scratchDir(): string {
   }
 }
 
-function runToCompletion(program: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? missingProgramError(program) : error));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new CachixError(`${program} failed: ${stderr.trim().split('\n')[0] ?? `exit ${code}`}`))));
-  });
+async function runToCompletion(program: string, args: string[]): Promise<void> {
+  const result = await run(program, args);
+  if (result.code !== 0) throw new CachixError(`${program} failed: ${result.stderr.trim().split('\n')[0] || `exit ${result.code}`}`);
 }

@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { access, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CachixError } from '../errors.js';
+import { exists } from '../util/fs-access.js';
 import { makeDirectories } from '../util/make-directories.js';
 import { removeStaleTemps, tempName } from '../util/temp-names.js';
 import { toNixBase32 } from '../nix/base32.js';
@@ -102,15 +103,6 @@ export class LocalDestination implements Destination {
       }
     })();
     return this.prepared;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,5 +1,5 @@
 import { fingerprint } from '../nix/fingerprint.js';
-import { formatPublicKeyNix, signBytes, type SecretKey } from '../nix/keys.js';
+import { signBytes, type SecretKey } from '../nix/keys.js';
 import type { PathInfo } from '../nix/store.js';
 import type { Signer } from './destination.js';
 import type { NarSummary } from './nar-stream.js';
@@ -15,8 +15,4 @@ export function signerFor(key: SecretKey, keyName?: string): Signer {
 export function signNarInfo(signer: Signer | undefined, info: PathInfo, summary: NarSummary): string | null {
   if (!signer) return null;
   return signer.sign(fingerprint(info.path, summary.narHash, summary.narSize, info.references));
-}
-
-export function publicKeyOf(key: SecretKey, name: string): string {
-  return formatPublicKeyNix(key.publicKey, name);
 }

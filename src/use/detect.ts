@@ -1,7 +1,8 @@
 import { CachixError } from '../errors.js';
 import type { EnvironmentFacts } from './mode.js';
 import { effectiveList, readConfTree } from './nixconf-tree.js';
-import { exists, isWritable, readTextFile, usePaths, type UseSystem } from './system.js';
+import { exists, isWritable } from '../util/fs-access.js';
+import { readTextFile, usePaths, type UseSystem } from './system.js';
 
 /** spec §7.2 step 2: Nix older than 2.0.1 cannot be configured this way. */
 export const MINIMUM_NIX = [2, 0, 1] as const;

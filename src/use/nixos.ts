@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CachixError } from '../errors.js';
-import { isWritable } from './system.js';
+import { isWritable } from '../util/fs-access.js';
 import { checkWritable, writeTarget } from './write-target.js';
 
 /**

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { childEnv } from '../util/child-env.js';
-import { access, readFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { xdgConfigHome } from '../config/paths.js';
 import { CachixError } from '../errors.js';
@@ -83,20 +82,3 @@ export const readTextFile: ReadText = async (path) => {
   }
 };
 
-export async function isWritable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}

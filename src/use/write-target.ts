@@ -2,7 +2,7 @@ import { lstat, realpath, readlink } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { CachixError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { isWritable } from './system.js';
+import { isWritable } from '../util/fs-access.js';
 
 /**
  * Refuses to write a file that we could only "write" by silently replacing it: a link into
