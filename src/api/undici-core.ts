@@ -1,30 +1,15 @@
-import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
+// Deep imports of the two pieces the client uses: undici's index also loads fetch, WebSocket,
+// cookies and caches (~45 ms of start-up for every command that talks to a server). The bundler
+// inlines these files, so a future undici that moves them fails the build, not a user's push.
+import AgentModule from 'undici/lib/dispatcher/agent.js';
+import requestModule from 'undici/lib/api/api-request.js';
 
-/**
- * The two pieces of undici the client uses — Agent and the promise `request` API — loaded
- * from undici's own modules rather than its index, which also loads fetch, WebSocket,
- * cookies and caches: ~45 ms of start-up for every command that talks to a server. Should
- * a future undici move these files, the full package is loaded instead (same API).
- */
 type AgentClass = new (options: { connections?: number; keepAliveTimeout?: number; pipelining?: number }) => Dispatcher;
 type RequestFn = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
-const require = createRequire(import.meta.url);
-
-function load(): { Agent: AgentClass; requestOn: RequestFn } {
-  try {
-    return {
-      Agent: require('undici/lib/dispatcher/agent.js') as AgentClass,
-      requestOn: require('undici/lib/api/api-request.js') as RequestFn,
-    };
-  } catch {
-    const undici = require('undici') as typeof import('undici');
-    return { Agent: undici.Agent as unknown as AgentClass, requestOn: undici.Dispatcher.prototype.request as unknown as RequestFn };
-  }
-}
-
-export const { Agent, requestOn } = load();
+export const Agent = AgentModule as AgentClass;
+const requestOn = requestModule as RequestFn;
 
 /** `request(url, options)` on a given dispatcher, as undici's top-level helper does. */
 export function request(dispatcher: Dispatcher, url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<Dispatcher.ResponseData> {

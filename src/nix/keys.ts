@@ -96,8 +96,13 @@ export function signBytes(key: SecretKey, message: string): Buffer {
   return sign(null, Buffer.from(message, 'utf8'), key.keyObject);
 }
 
-export function verifyBytes(publicKey: Uint8Array, message: string, signature: Uint8Array): boolean {
-  const keyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+/** A raw 32-byte ed25519 public key as a KeyObject: build it once when verifying many signatures. */
+export function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+}
+
+export function verifyBytes(publicKey: Uint8Array | KeyObject, message: string, signature: Uint8Array): boolean {
+  const keyObject = publicKey instanceof Uint8Array ? publicKeyObject(publicKey) : publicKey;
   try {
     return verify(null, Buffer.from(message, 'utf8'), keyObject, signature);
   } catch {

@@ -1,6 +1,6 @@
 /**
- * Streaming checks of an uploaded compressed NAR: hash the file as stored, and decompress
- * it with the zstd/xz CLI to hash the NAR itself. Memory stays flat whatever the size.
+ * Checks of an uploaded compressed NAR: decompress it with the zstd/xz CLI and hash the NAR
+ * itself, streaming from the file (memory stays flat whatever the size) or from memory.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { sha256Nix } from '../../../src/nix/base32.js';
+import type { StoredBytes } from './store.js';
 
 export type Compression = 'xz' | 'zst';
 
@@ -17,24 +18,14 @@ export interface Digest {
   size: number;
 }
 
-export async function hashFile(path: string): Promise<Digest> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { hex: hash.digest('hex'), size };
-}
-
-/** NAR hash (`sha256:<nix base32>`) and size of a compressed NAR file, or an error text. */
 const MAGIC: Record<Compression, Buffer> = {
   zst: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
   xz: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
 };
 
-async function startsWith(path: string, magic: Buffer): Promise<boolean> {
-  const handle = await open(path, 'r');
+async function startsWith(source: StoredBytes, magic: Buffer): Promise<boolean> {
+  if ('data' in source) return source.data.subarray(0, magic.length).equals(magic);
+  const handle = await open(source.file, 'r');
   try {
     const head = Buffer.alloc(magic.length);
     const { bytesRead } = await handle.read(head, 0, magic.length, 0);
@@ -44,9 +35,10 @@ async function startsWith(path: string, magic: Buffer): Promise<boolean> {
   }
 }
 
-export async function hashDecompressed(path: string, compression: Compression): Promise<{ narHash: string; narSize: number } | { error: string }> {
+/** NAR hash (`sha256:<nix base32>`) and size of a compressed NAR, or an error text. */
+export async function hashDecompressed(source: StoredBytes, compression: Compression): Promise<{ narHash: string; narSize: number } | { error: string }> {
   // The zstd CLI also decodes xz and gzip, so check the declared format's magic first.
-  if (!(await startsWith(path, MAGIC[compression]))) {
+  if (!(await startsWith(source, MAGIC[compression]))) {
     return { error: `the uploaded file is not valid ${compression === 'zst' ? 'zstd' : 'xz'} data (wrong magic number)` };
   }
   const child = spawn(compression === 'zst' ? 'zstd' : 'xz', ['-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -55,7 +47,8 @@ export async function hashDecompressed(path: string, compression: Compression): 
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-  const feed = pipeline(createReadStream(path), child.stdin).catch(() => undefined); // EPIPE when the tool gives up early
+  const input = 'data' in source ? [source.data] : createReadStream(source.file);
+  const feed = pipeline(input, child.stdin).catch(() => undefined); // EPIPE when the tool gives up early
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
     hash.update(chunk);
     narSize += chunk.length;

@@ -4,13 +4,14 @@
  * writes the NAR first, so Nix never sees a narinfo without its NAR.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NarInfoCreate } from '../../../src/api/types.js';
 import { sha256Nix } from '../../../src/nix/base32.js';
 import { fingerprint } from '../../../src/nix/fingerprint.js';
-import { generateSecretKey, signBytes, verifyBytes, type SecretKey } from '../../../src/nix/keys.js';
+import { generateSecretKey, publicKeyObject, signBytes, verifyBytes, type SecretKey } from '../../../src/nix/keys.js';
 import { parseNarInfo, renderNarInfo, type NarInfo } from '../../../src/nix/narinfo.js';
 import { badRequest } from './http.js';
 import { hashDecompressed, type Compression, type Digest } from './nar-check.js';
@@ -32,8 +33,18 @@ export interface CacheRecord {
   port: number;
 }
 
+/**
+ * Bytes the stand-in holds: small ones in memory, as an object store keeps them off any local
+ * disk (a file per small part would bill the server's file system to the client in benchmarks);
+ * large ones in a file, so memory stays flat whatever the NAR's size.
+ */
+export type StoredBytes = { data: Buffer } | { file: string };
+
+/** Parts up to this size are kept in memory. */
+export const IN_MEMORY_PART_BYTES = 1024 * 1024;
+
 export interface UploadPart {
-  file: string;
+  body: StoredBytes;
   size: number;
   /** Quoted hex MD5, as S3 sends it. */
   eTag: string;
@@ -44,7 +55,9 @@ export interface MultipartUpload {
   uploadId: string;
   cache: string;
   compression: Compression;
+  /** Where large parts are kept; made when the first one arrives. */
   dir: string;
+  dirMade: boolean;
   parts: Map<number, UploadPart>;
 }
 
@@ -64,6 +77,8 @@ export class StandInStore {
   readonly legacyNars = new Map<string, LegacyNar>(); // key: `${cache}/${hex file hash}`
   /** Published store hashes per cache: answers bulk queries without touching the disk. */
   private readonly published = new Map<string, Set<string>>();
+  /** Verifying KeyObjects by raw public key (a cache's key can be replaced over the API). */
+  private readonly verifiers = new WeakMap<Buffer, KeyObject>();
 
   constructor(
     readonly dataDir: string,
@@ -165,31 +180,40 @@ export class StandInStore {
       cache,
       compression,
       dir: join(this.dataDir, 'uploads', narId),
+      dirMade: false,
       parts: new Map(),
     };
-    await mkdir(upload.dir, { recursive: true });
     this.uploads.set(narId, upload);
     return upload;
   }
 
+  /** The directory for `upload`'s large parts, made on first use. */
+  async partsDir(upload: MultipartUpload): Promise<string> {
+    if (!upload.dirMade) {
+      await mkdir(upload.dir, { recursive: true });
+      upload.dirMade = true;
+    }
+    return upload.dir;
+  }
+
   async discardUpload(upload: MultipartUpload): Promise<void> {
     this.uploads.delete(upload.narId);
-    await rm(upload.dir, { recursive: true, force: true });
+    if (upload.dirMade) await rm(upload.dir, { recursive: true, force: true });
   }
 
   /**
    * Checks an uploaded compressed NAR against its NarInfoCreate and publishes it: NAR file
    * first, then the narinfo (temp + rename). Throws a 400 HttpError on any mismatch;
-   * `compressedFile` is consumed (moved) only on success.
+   * a file `compressed` is consumed (moved) only on success.
    */
-  async publish(cache: CacheRecord, info: NarInfoCreate, compressedFile: string, compression: Compression, digest: Digest): Promise<void> {
+  async publish(cache: CacheRecord, info: NarInfoCreate, compressed: StoredBytes, compression: Compression, digest: Digest): Promise<void> {
     if (digest.size !== info.cFileSize) {
       throw badRequest(`cFileSize ${info.cFileSize} does not match the ${digest.size} bytes uploaded`);
     }
     if (digest.hex !== info.cFileHash) {
       throw badRequest(`cFileHash ${info.cFileHash} does not match the sha256 of the uploaded file (${digest.hex})`);
     }
-    const nar = this.verifyNar ? await hashDecompressed(compressedFile, compression) : { narSize: info.cNarSize, narHash: info.cNarHash };
+    const nar = this.verifyNar ? await hashDecompressed(compressed, compression) : { narSize: info.cNarSize, narHash: info.cNarHash };
     if ('error' in nar) throw badRequest(nar.error);
     if (nar.narSize !== info.cNarSize) {
       throw badRequest(`cNarSize ${info.cNarSize} does not match the decompressed NAR (${nar.narSize} bytes)`);
@@ -202,7 +226,8 @@ export class StandInStore {
     const sig = this.signatureFor(cache, info.cSig, fp);
 
     const fileName = `${info.cFileHash}.nar.${EXTENSION[compression]}`;
-    await rename(compressedFile, this.narFile(cache, fileName));
+    if ('file' in compressed) await rename(compressed.file, this.narFile(cache, fileName));
+    else writeAtomically(this.narFile(cache, fileName), compressed.data);
     const narinfo: NarInfo = {
       storePath,
       url: `nar/${fileName}`,
@@ -215,11 +240,14 @@ export class StandInStore {
       sigs: sig === undefined ? [] : [sig],
     };
     if (info.cDeriver !== 'unknown-deriver') narinfo.deriver = info.cDeriver;
-    const target = this.narinfoFile(cache, info.cStoreHash);
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, renderNarInfo(narinfo));
-    await rename(temp, target);
+    writeAtomically(this.narinfoFile(cache, info.cStoreHash), renderNarInfo(narinfo));
     this.published.get(cache.name)!.add(info.cStoreHash);
+  }
+
+  private verifier(publicKey: Buffer): KeyObject {
+    let keyObject = this.verifiers.get(publicKey);
+    if (!keyObject) this.verifiers.set(publicKey, (keyObject = publicKeyObject(publicKey)));
+    return keyObject;
   }
 
   private signatureFor(cache: CacheRecord, cSig: string | null, fp: string): string {
@@ -227,7 +255,7 @@ export class StandInStore {
       if (!cache.publicKey || !cache.keyName) {
         throw badRequest(`cache ${cache.name} has no public signing key to verify cSig against`);
       }
-      if (!verifyBytes(cache.publicKey, fp, Buffer.from(cSig, 'base64'))) {
+      if (!verifyBytes(this.verifier(cache.publicKey), fp, Buffer.from(cSig, 'base64'))) {
         throw badRequest(`cSig is not a valid signature by ${cache.keyName} of the fingerprint ${fp}`);
       }
       return `${cache.keyName}:${cSig}`;
@@ -238,4 +266,15 @@ export class StandInStore {
     if (cache.publicKey) throw badRequest(`cache ${cache.name} is self-signed: cSig is required`);
     throw badRequest(`cache ${cache.name} has no signing key: generate one (cachix generate-keypair) or sign the upload`);
   }
+}
+
+/**
+ * Small files (narinfos, small NARs) are written synchronously: a few microseconds on tmpfs,
+ * cheaper than three thread-pool round trips, and the stand-in is a test server. Temp + rename,
+ * so Nix never reads half a file.
+ */
+function writeAtomically(target: string, data: string | Buffer): void {
+  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temp, data);
+  renameSync(temp, target);
 }

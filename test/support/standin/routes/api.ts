@@ -7,8 +7,8 @@ import type { BinaryCache } from '../../../../src/api/types.js';
 import { callerOf } from '../auth.js';
 import { permissionOf, requireCache, type RequestContext } from '../context.js';
 import { HttpError, badRequest, drain, isObject, readJson, sendEmpty, sendJson, sendText } from '../http.js';
-import type { Compression } from '../nar-check.js';
-import type { CacheRecord, MultipartUpload } from '../store.js';
+import type { Compression, Digest } from '../nar-check.js';
+import type { CacheRecord, MultipartUpload, StoredBytes } from '../store.js';
 import { isStoreHash, parseNarInfoCreate } from '../validate.js';
 
 const CACHE_NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
@@ -152,7 +152,7 @@ async function createNarinfoLegacy(ctx: RequestContext, name: string, hash: stri
   const key = `${cache.name}/${info.cFileHash}`;
   const nar = ctx.store.legacyNars.get(key);
   if (!nar) throw badRequest(`no NAR with file hash ${info.cFileHash} was uploaded to ${name}`);
-  await ctx.store.publish(cache, info, nar.file, nar.compression, nar.digest);
+  await ctx.store.publish(cache, info, { file: nar.file }, nar.compression, nar.digest);
   ctx.store.legacyNars.delete(key);
   sendEmpty(ctx.res);
 }
@@ -241,28 +241,44 @@ async function complete(ctx: RequestContext, name: string, narId: string): Promi
       throw badRequest(`part ${(parts[i] as { partNumber: number }).partNumber} has ${stored.size} bytes; every part but the last needs at least ${ctx.minPartSize} (EntityTooSmall)`);
     }
   });
-  const assembled = ctx.store.tempPath('assembled');
+  const [assembled, digest] = await assemble(ctx, files.map((f) => f.body));
+  try {
+    await ctx.store.publish(cache, info, assembled, upload.compression, digest);
+  } finally {
+    if ('file' in assembled) await rm(assembled.file, { force: true }); // moved away on success
+  }
+  await ctx.store.discardUpload(upload);
+  sendEmpty(ctx.res);
+}
+
+/** Joins the parts into one compressed NAR (in memory when every part is) and hashes it. */
+async function assemble(ctx: RequestContext, parts: StoredBytes[]): Promise<[StoredBytes, Digest]> {
+  if (parts.every((p) => 'data' in p)) {
+    const data = Buffer.concat(parts.map((p) => (p as { data: Buffer }).data));
+    return [{ data }, { hex: createHash('sha256').update(data).digest('hex'), size: data.length }];
+  }
+  const file = ctx.store.tempPath('assembled');
   const hash = createHash('sha256');
   let size = 0;
   try {
     await pipeline(
       async function* () {
-        for (const { file } of files) {
-          for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+        for (const part of parts) {
+          const chunks = 'data' in part ? [part.data] : (createReadStream(part.file) as AsyncIterable<Buffer>);
+          for await (const chunk of chunks) {
             hash.update(chunk);
             size += chunk.length;
             yield chunk;
           }
         }
       },
-      createWriteStream(assembled),
+      createWriteStream(file),
     );
-    await ctx.store.publish(cache, info, assembled, upload.compression, { hex: hash.digest('hex'), size });
-  } finally {
-    await rm(assembled, { force: true });
+  } catch (error) {
+    await rm(file, { force: true });
+    throw error;
   }
-  await ctx.store.discardUpload(upload);
-  sendEmpty(ctx.res);
+  return [{ file }, { hex: hash.digest('hex'), size }];
 }
 
 async function abort(ctx: RequestContext, name: string, narId: string): Promise<void> {

@@ -9,7 +9,8 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { RequestContext } from '../context.js';
-import { HttpError, badRequest } from '../http.js';
+import { HttpError, badRequest, readBody } from '../http.js';
+import { IN_MEMORY_PART_BYTES, type MultipartUpload, type UploadPart } from '../store.js';
 import { uploadSignature } from './api.js';
 
 export async function handleUpload(ctx: RequestContext, options: { omitETag: boolean }): Promise<void> {
@@ -39,12 +40,41 @@ export async function handleUpload(ctx: RequestContext, options: { omitETag: boo
   const upload = ctx.store.uploads.get(narId);
   if (!upload || upload.uploadId !== uploadId) throw new HttpError(404, 'NoSuchUpload: the upload does not exist or was aborted or completed');
 
+  const part = declared <= IN_MEMORY_PART_BYTES ? await receiveInMemory(ctx, declared) : await receiveToFile(ctx, partNumber, declared);
+  try {
+    const digest = part.eTag;
+    if (digest.toString('base64') !== contentMD5) {
+      throw badRequest(`BadDigest: the Content-MD5 you specified did not match what we received (${digest.toString('base64')})`);
+    }
+    // Aborted meanwhile? Then the part has nowhere to go.
+    if (ctx.store.uploads.get(narId) !== upload) throw new HttpError(404, 'NoSuchUpload: the upload was aborted');
+    const body = 'file' in part.body ? { file: await moveInto(ctx, upload, part.body.file, partNumber) } : part.body;
+    const eTag = `"${digest.toString('hex')}"`;
+    upload.parts.set(partNumber, { body, size: part.size, eTag });
+    res.writeHead(200, options.omitETag ? { 'Content-Length': 0 } : { ETag: eTag, 'Content-Length': 0 });
+    res.end();
+  } finally {
+    // A refused part's temp file (a kept one was moved away already).
+    if ('file' in part.body) await rm(part.body.file, { force: true });
+  }
+}
+
+/** A part as received: its bytes, in memory or in a temp file, and their raw MD5. */
+type Received = Omit<UploadPart, 'eTag'> & { eTag: Buffer };
+
+async function receiveInMemory(ctx: RequestContext, declared: number): Promise<Received> {
+  const data = await readBody(ctx.req, declared);
+  if (data.length !== declared) throw badRequest(`IncompleteBody: got ${data.length} of ${declared} bytes`);
+  return { body: { data }, size: data.length, eTag: createHash('md5').update(data).digest() };
+}
+
+async function receiveToFile(ctx: RequestContext, partNumber: number, declared: number): Promise<Received> {
   const temp = ctx.store.tempPath(`part-${partNumber}`);
   const md5 = createHash('md5');
   let size = 0;
   try {
     await pipeline(
-      req,
+      ctx.req,
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
           md5.update(chunk);
@@ -55,19 +85,15 @@ export async function handleUpload(ctx: RequestContext, options: { omitETag: boo
       createWriteStream(temp),
     );
     if (size !== declared) throw badRequest(`IncompleteBody: got ${size} of ${declared} bytes`);
-    const digest = md5.digest();
-    if (digest.toString('base64') !== contentMD5) {
-      throw badRequest(`BadDigest: the Content-MD5 you specified did not match what we received (${digest.toString('base64')})`);
-    }
-    // Aborted meanwhile? Then the part has nowhere to go.
-    if (ctx.store.uploads.get(narId) !== upload) throw new HttpError(404, 'NoSuchUpload: the upload was aborted');
-    const file = join(upload.dir, `part-${partNumber}`);
-    await rename(temp, file);
-    const eTag = `"${digest.toString('hex')}"`;
-    upload.parts.set(partNumber, { file, size, eTag });
-    res.writeHead(200, options.omitETag ? { 'Content-Length': 0 } : { ETag: eTag, 'Content-Length': 0 });
-    res.end();
-  } finally {
+  } catch (error) {
     await rm(temp, { force: true });
+    throw error;
   }
+  return { body: { file: temp }, size, eTag: md5.digest() };
+}
+
+async function moveInto(ctx: RequestContext, upload: MultipartUpload, temp: string, partNumber: number): Promise<string> {
+  const file = join(await ctx.store.partsDir(upload), `part-${partNumber}`);
+  await rename(temp, file);
+  return file;
 }
