@@ -69,16 +69,21 @@ async function narBytes(paths: string[]): Promise<number> {
 }
 
 /** Runs `a` and `b` alternately `rounds` times; returns each one's fastest run (load swings hit both alike). */
-async function interleaved(rounds: number, a: () => Promise<Timed>, b: () => Promise<Timed>): Promise<[Timed, Timed]> {
-  let bestA: Timed | undefined;
-  let bestB: Timed | undefined;
+async function interleaved<A extends Timed, B extends Timed>(rounds: number, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  const [bestA, bestB] = await interleavedAll(rounds, [a, b]);
+  return [bestA as A, bestB as B];
+}
+
+/** Like interleaved() for any number of commands: round-robin `rounds` times, each one's fastest run. */
+async function interleavedAll(rounds: number, commands: (() => Promise<Timed>)[]): Promise<Timed[]> {
+  const best: Timed[] = [];
   for (let i = 0; i < rounds; i++) {
-    const ra = await a();
-    const rb = await b();
-    if (!bestA || ra.seconds < bestA.seconds) bestA = ra;
-    if (!bestB || rb.seconds < bestB.seconds) bestB = rb;
+    for (const [j, command] of commands.entries()) {
+      const r = await command();
+      if (!best[j] || r.seconds < best[j]!.seconds) best[j] = r;
+    }
   }
-  return [bestA!, bestB!];
+  return best;
 }
 
 /** CPU seconds per byte of SHA-256 and MD5 on this machine (node:crypto, one core). */
@@ -173,22 +178,31 @@ async function main(): Promise<void> {
       row('  … ceiling on this machine', `pipe ${base.cpu.toFixed(1)} CPU-s + hashing ${hashCpu.toFixed(1)} + stand-in ${serverCpu.toFixed(1)} on ${CORES} cores`,
         `without the stand-in: ${ceiling(base, hashCpu).toFixed(2)}x`, `with it: ${ceiling(base, hashCpu + serverCpu).toFixed(2)}x (ours: client ${ours.cpu.toFixed(1)} CPU-s)`);
 
-      // xz on a slice: xz is ~10 MiB/s per two cores, so the whole closure would take minutes.
-      if (XZ_MB > 0) {
-        const xzPath = (await makeTestClosure({ bigMB: XZ_MB })).big!;
-        const xzBytes = await narBytes([xzPath]);
-        const nixCopyOnce = async () => {
-          const dir = await mkdtemp(join(tmpdir(), 'bench-nixcopy-'));
-          const r = await timed('nix', ['--extra-experimental-features', 'nix-command', 'copy', '--to', `file://${dir}?compression=xz&compression-level=2`, xzPath]);
-          await rm(dir, { recursive: true, force: true });
-          return r;
-        };
-        const [nixCopy, xzOurs] = await interleaved(2, nixCopyOnce, () => push(['-m', 'xz', '-l', '2', xzPath]));
-        const [xzBase, xzOurs2] = await interleaved(1, () => sh(`nix-store --dump ${xzPath} | xz -2 -T0 -q > /dev/null`), () => push(['-m', 'xz', '-l', '2', xzPath]));
-        row(`xz -2 push, 1 path / ${(xzBytes / MiB).toFixed(0)} MiB`, `${xzOurs.seconds.toFixed(2)} s, ${mibs(xzBytes, xzOurs.seconds)}`,
-          `nix copy --to file://?compression=xz: ${nixCopy.seconds.toFixed(2)} s`, `${x(nixCopy.seconds, xzOurs.seconds)} faster than nix copy (target >= 1.8)`);
-        row('  … vs the xz pipe', `${xzOurs2.seconds.toFixed(2)} s`, `nix-store --dump | xz -2 -T0: ${xzBase.seconds.toFixed(2)} s`, `${x(xzBase.seconds, xzOurs2.seconds)} of the pipe's rate (target >= 0.85)`);
-      }
+    }
+
+    // xz on a slice: xz is ~10 MiB/s per two cores, so the whole closure would take minutes.
+    if (XZ_MB > 0) {
+      const xzPath = (await makeTestClosure({ bigMB: XZ_MB })).big!;
+      const xzBytes = await narBytes([xzPath]);
+      const nixCopyOnce = async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'bench-nixcopy-'));
+        const r = await timed('nix', ['--extra-experimental-features', 'nix-command', 'copy', '--to', `file://${dir}?compression=xz&compression-level=2`, xzPath]);
+        await rm(dir, { recursive: true, force: true });
+        return r;
+      };
+      // xz keeps both cores busy, so every swing of this shared machine shows: three rounds of
+      // the three commands, interleaved, and each one's best.
+      const [nixCopy, xzBase, xzOurs] = await interleavedAll(3, [
+        nixCopyOnce,
+        () => sh(`nix-store --dump ${xzPath} | xz -2 -T0 -q > /dev/null`),
+        () => push(['-m', 'xz', '-l', '2', xzPath]),
+      ]);
+      row(`xz -2 push, 1 path / ${(xzBytes / MiB).toFixed(0)} MiB`, `${xzOurs!.seconds.toFixed(2)} s, ${mibs(xzBytes, xzOurs!.seconds)}`,
+        `nix copy --to file://?compression=xz: ${nixCopy!.seconds.toFixed(2)} s`, `${x(nixCopy!.seconds, xzOurs!.seconds)} faster than nix copy (target >= 1.8)`);
+      row('  … vs the xz pipe', `${xzOurs!.seconds.toFixed(2)} s`, `nix-store --dump | xz -2 -T0: ${xzBase!.seconds.toFixed(2)} s`, `${x(xzBase!.seconds, xzOurs!.seconds)} of the pipe's rate (target >= 0.85)`);
+      // No client beats the bare pipe (no hashing, no upload): it bounds the ratio to nix copy.
+      row('  … ceiling vs nix copy', `the bare pipe: ${x(nixCopy!.seconds, xzBase!.seconds)} faster than nix copy`,
+        `pipe ${xzBase!.cpu.toFixed(1)} CPU-s on ${CORES} cores, nix copy ${nixCopy!.cpu.toFixed(1)} CPU-s on one`, 'the most any client reaches in this run');
     }
 
     if (TINY > 0) {
@@ -196,7 +210,9 @@ async function main(): Promise<void> {
       // cold server spends up to three times the CPU per request.
       await push([], (await makeManyTinyPaths(Math.max(300, TINY / 2), uniqueSalt())).join('\n'));
       const tiny = await makeManyTinyPaths(TINY, uniqueSalt());
-      const r = await push([], tiny.join('\n'));
+      // Best of two pushes of the same paths, each to a fresh cache.
+      const [a, b] = await interleaved(1, () => push([], tiny.join('\n')), () => push([], tiny.join('\n')));
+      const r = a.seconds <= b.seconds ? a : b;
       const perPath = (r.cpu + r.serverCpu) / TINY;
       row(`small paths: ${TINY} tiny paths`, `${r.seconds.toFixed(2)} s, ${(TINY / r.seconds).toFixed(0)} paths/s`, 'target >= 500 paths/s; real-world anchor ~45',
         `CPU per path: client ${((r.cpu / TINY) * 1000).toFixed(2)} ms + stand-in ${((r.serverCpu / TINY) * 1000).toFixed(2)} ms -> ceiling ${(CORES / perPath).toFixed(0)} paths/s on ${CORES} cores`);

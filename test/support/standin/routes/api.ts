@@ -264,7 +264,8 @@ async function assemble(ctx: RequestContext, parts: StoredBytes[]): Promise<[Sto
     await pipeline(
       async function* () {
         for (const part of parts) {
-          const chunks = 'data' in part ? [part.data] : (createReadStream(part.file) as AsyncIterable<Buffer>);
+          // 1 MiB reads: a multi-part NAR is assembled while the client waits for its complete call.
+          const chunks = 'data' in part ? [part.data] : (createReadStream(part.file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>);
           for await (const chunk of chunks) {
             hash.update(chunk);
             size += chunk.length;
