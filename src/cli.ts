@@ -19,6 +19,8 @@ export const DEFAULTS = {
   numConcurrentChunks: 4,
   jobs: 8,
   nixosFolder: '/etc/nixos/',
+  narinfoBatchSize: 100,
+  narinfoBatchTimeout: 0.5,
 } as const;
 
 export interface PushOptions {
@@ -52,6 +54,35 @@ function parseChunkSize(value: string): number {
     throw new InvalidArgumentError(`chunk size must be between ${DEFAULTS.minChunkSize} (5 MiB) and ${DEFAULTS.maxChunkSize} (5 GiB) bytes`);
   }
   return bytes;
+}
+
+function secondsIn(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number of seconds`);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} seconds`);
+    return n;
+  };
+}
+
+/** How watch-store and watch-exec gather reported paths before asking the cache about them. */
+function addBatchOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--narinfo-batch-size <n>', 'paths gathered before one missing-path query')
+        .default(DEFAULTS.narinfoBatchSize)
+        .argParser(integerIn('narinfo batch size', 1, 32768)),
+    )
+    .addOption(
+      new Option('--narinfo-batch-timeout <seconds>', 'longest wait for a batch to fill')
+        .default(DEFAULTS.narinfoBatchTimeout)
+        .argParser(secondsIn('narinfo batch timeout', 0, 3600)),
+    );
+}
+
+function watchMode(value: string): 'auto' | 'store' | 'post-build-hook' {
+  if (value === 'auto' || value === 'store' || value === 'post-build-hook') return value;
+  throw new InvalidArgumentError('watch mode must be auto, store or post-build-hook');
 }
 
 function compressionMethod(value: string): 'xz' | 'zstd' {
@@ -102,6 +133,10 @@ function pushOptionsFrom(opts: Record<string, unknown>): PushOptions {
   };
 }
 
+function watchOptionsFrom(opts: Record<string, unknown>): PushOptions & { narinfoBatchSize: number; narinfoBatchTimeout: number } {
+  return { ...pushOptionsFrom(opts), narinfoBatchSize: opts.narinfoBatchSize as number, narinfoBatchTimeout: opts.narinfoBatchTimeout as number };
+}
+
 export interface IO {
   env: NodeJS.ProcessEnv;
   stdin: Context['stdin'];
@@ -126,6 +161,9 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
   const finish = (code: number | void) => setExitCode(code ?? 0);
 
   program
+    // Global options go before the command (as with the real client), so that watch-exec can
+    // hand everything after its command name to that command untouched.
+    .enablePositionalOptions()
     .description('Nix binary cache client (cachix-ts)')
     .version(`cachix ${version()}`, '-V, --version', 'print the version')
     .option('-c, --config <path>', 'config file (default: $XDG_CONFIG_HOME/cachix/cachix.dhall)')
@@ -189,6 +227,76 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
       finish(await run(context(), { cache, paths, options: pushOptionsFrom(opts) }));
     });
 
+  addBatchOptions(
+    addPushOptions(
+      program
+        .command('watch-store')
+        .description('push every store path Nix registers from now until SIGINT/SIGTERM, then finish the queue')
+        .argument('<cache>', 'cache name (or file:///dir for a local cache)'),
+    ),
+  ).action(async (cache: string, opts: Record<string, unknown>) => {
+    const { run } = await import('./commands/watch-store.js');
+    finish(await run(context(), { cache, options: watchOptionsFrom(opts) }));
+  });
+
+  addBatchOptions(
+    addPushOptions(
+      program
+        .command('watch-exec')
+        .description('run a command and push every store path Nix registers while it runs; exits with its exit code')
+        .argument('<cache>', 'cache name (or file:///dir for a local cache)')
+        .argument('<command>', 'the command to run, e.g. nix-build')
+        .argument('[args...]', 'its arguments (put -- before them if they start with -)')
+        .passThroughOptions(),
+    ),
+  )
+    .addOption(new Option('--watch-mode <mode>', 'how built paths are found: auto, store or post-build-hook').default('auto').argParser(watchMode))
+    .action(async (cache: string, command: string, commandArgs: string[], opts: Record<string, unknown>) => {
+      // After the first operand everything passes through, `--` included: it only separates.
+      if (command === '--') {
+        if (commandArgs.length === 0) throw new CachixError('watch-exec needs a command to run after --', { hint: 'e.g. cachix watch-exec mycache -- nix-build' });
+        [command, ...commandArgs] = commandArgs as [string, ...string[]];
+      }
+      const { run } = await import('./commands/watch-exec.js');
+      finish(await run(context(), { cache, command, args: commandArgs, watchMode: opts.watchMode as 'auto' | 'store' | 'post-build-hook', options: watchOptionsFrom(opts) }));
+    });
+
+  const daemon = program.command('daemon').description('a long-running pusher that takes store paths over a Unix socket');
+  const socketHelp = 'the daemon socket (default: $CACHIX_DAEMON_SOCKET, else $XDG_RUNTIME_DIR/cachix/cachix-daemon.sock)';
+  // `daemon run` takes the push options, where -s is --chunk-size: there the socket is --socket only.
+  const socketOption = (short = true) => new Option(`${short ? '-s, ' : ''}--socket <path>`, socketHelp);
+  addBatchOptions(
+    addPushOptions(
+      daemon
+        .command('run')
+        .description('push what clients send until SIGINT/SIGTERM or `daemon stop`, then finish the queue')
+        .argument('<cache>', 'cache name (or file:///dir for a local cache)'),
+    ),
+  )
+    .addOption(socketOption(false))
+    .action(async (cache: string, opts: Record<string, unknown>) => {
+      const { run } = await import('./commands/daemon.js');
+      finish(await run(context(), { cache, socket: opts.socket as string | undefined, options: watchOptionsFrom(opts) }));
+    });
+  daemon
+    .command('push')
+    .description('hand store paths to the running daemon')
+    .argument('<paths...>', 'store paths, or symlinks into the store such as ./result')
+    .addOption(socketOption())
+    .option('--wait', 'wait until they are pushed, showing progress; exit 1 if one fails', false)
+    .action(async (paths: string[], opts: { socket?: string; wait: boolean }) => {
+      const { push } = await import('./commands/daemon.js');
+      finish(await push(context(), { paths, socket: opts.socket, wait: opts.wait }));
+    });
+  daemon
+    .command('stop')
+    .description('ask the daemon to finish its queue and exit; exits with its exit code')
+    .addOption(socketOption())
+    .action(async (opts: { socket?: string }) => {
+      const { stop } = await import('./commands/daemon.js');
+      finish(await stop(context(), { socket: opts.socket }));
+    });
+
   program
     .command('use')
     .description('configure Nix to substitute from a cache')
@@ -208,6 +316,31 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
     .action(async (cache: string) => {
       const { run } = await import('./commands/remove.js');
       finish(await run(context(), { cache }));
+    });
+
+  program
+    .command('pin')
+    .description('pin a store path already in the cache under a name, so garbage collection keeps it (does not push it)')
+    .argument('<cache>', 'cache name')
+    .argument('<pin-name>', 'name of the pin')
+    .argument('<store-path>', 'store path, or a symlink into the store such as ./result')
+    .option('-a, --artifact <path>', 'a file inside the store path to offer for download (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--keep-days <n>', 'keep the pin for N days')
+    .option('--keep-revisions <n>', 'keep the last N revisions of the pin')
+    .option('--keep-forever', 'keep the pin forever', false)
+    .action(async (cache: string, pinName: string, storePath: string, opts: { artifact?: string[]; keepDays?: string; keepRevisions?: string; keepForever: boolean }) => {
+      const { run } = await import('./commands/pin.js');
+      finish(await run(context(), { cache, pinName, storePath, artifacts: opts.artifact ?? [], keepDays: opts.keepDays, keepRevisions: opts.keepRevisions, keepForever: opts.keepForever }));
+    });
+
+  program
+    .command('doctor')
+    .description('check the config, token, caches and optionally one store path; exits 1 if a check failed')
+    .argument('[store-path]', 'a store path (or a symlink into the store) or a bare 32-character hash to look up in the caches')
+    .option('--cache <name>', 'check this cache (default: every cache in the config)')
+    .action(async (storePath: string | undefined, opts: { cache?: string }) => {
+      const { run } = await import('./commands/doctor.js');
+      finish(await run(context(), { cache: opts.cache, storePath }));
     });
 
   return program;

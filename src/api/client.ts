@@ -10,6 +10,7 @@ import type {
   CompressionQuery,
   MultipartUploadCreated,
   NarInfoCreate,
+  PinCreate,
 } from './types.js';
 import { asBinaryCache, asMultipartCreated, asPartUploadUrl, asStringArray, ShapeError } from './validate.js';
 
@@ -67,6 +68,15 @@ export class CachixApi {
 
   async addSigningKey(name: string, publicKeyBase64: string): Promise<void> {
     await this.call('POST', `${this.cachePath(name)}/key`, { publicKey: publicKeyBase64 });
+  }
+
+  /** POST /cache/{name}/pin (spec §8): 200 empty; refusals read as a cache lookup's (§1.5). */
+  async createPin(name: string, body: PinCreate): Promise<void> {
+    try {
+      await this.call('POST', `${this.cachePath(name)}/pin`, body);
+    } catch (error) {
+      throw this.cacheError(name, error);
+    }
   }
 
   /** The historical create-cache call (spec §5). */

@@ -59,3 +59,18 @@ export interface SigningKeyCreate {
 
 /** Query-string spelling of compression methods. */
 export type CompressionQuery = 'xz' | 'zst';
+
+/**
+ * How long a pin is kept (spec §8): Aeson's tagged encoding of the real client's
+ * `Keep` type. `null` in PinCreate means the cache's default retention.
+ */
+export type PinKeep = { tag: 'Days'; contents: number } | { tag: 'Revisions'; contents: number } | { tag: 'Forever' };
+
+/** spec §8/§9: the `POST /api/v1/cache/{name}/pin` body. */
+export interface PinCreate {
+  name: string;
+  storePath: string;
+  /** Paths of files inside the store path, as the user gave them (a leading `/` allowed). */
+  artifacts: string[];
+  keep: PinKeep | null;
+}

@@ -41,3 +41,11 @@ export interface Destination {
   upload(nar: NarUpload, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Where and how a push (or a watch session) writes. */
+export interface PushTarget {
+  destination: Destination;
+  compression: Compression;
+  compressionLevel: number;
+  signer: Signer | undefined;
+}

@@ -48,6 +48,21 @@ export interface PushRequest {
   pathRetry?: PathRetryPolicy;
   /** The inputs already resolved (`store.resolveWithClosure(inputs)`), when the caller started it early. */
   planned?: ReturnType<NixStore['resolveWithClosure']>;
+  /** Shared by the batches of a watch session: one set of limits, one compressor, each path pushed once. */
+  session?: PushSession;
+  /** Report a failed path and go on with the others (watch modes) instead of cancelling the push. */
+  keepGoing?: boolean;
+}
+
+/** What successive pushes of one watch session share. */
+export interface PushSession {
+  schedule: PushSchedule;
+  compressor: BatchCompressor;
+}
+
+export function openPushSession(req: Pick<PushRequest, 'jobs' | 'compression' | 'compressionLevel'>): PushSession & { close(): Promise<void> } {
+  const compressor = new BatchCompressor(req.compression, req.compressionLevel);
+  return { schedule: new PushSchedule(req.jobs), compressor, close: () => compressor.close() };
 }
 
 export interface PushSummary {
@@ -56,6 +71,8 @@ export interface PushSummary {
   pushed: number;
   alreadyPresent: number;
   bytes: number;
+  /** Paths that failed for good (only with keepGoing; otherwise the first failure throws). */
+  failed: number;
 }
 
 /**
@@ -68,28 +85,52 @@ export async function push(req: PushRequest): Promise<PushSummary> {
   const started = Date.now();
   const { resolved, rejected, closure } = await (req.planned ?? req.store.resolveWithClosure(req.inputs));
   for (const r of rejected) req.events({ type: 'input-skipped', input: r.input, reason: r.reason });
-  if (req.inputs.length > 0 && resolved.length === 0) {
+  if (req.inputs.length > 0 && resolved.length === 0 && !req.keepGoing) {
     // The real client exits 0 here and CI goes green with nothing pushed.
     const names = rejected.slice(0, 3).map((r) => r.input).join(', ');
     const more = rejected.length > 3 ? ` and ${rejected.length - 3} more` : '';
     throw new CachixError(`none of the given paths can be pushed: ${names}${more}`);
   }
-  const byHash = new Map(closure.map((p) => [storeHashOf(p), p]));
-  const missingHashes = new Set(await req.destination.missingHashes([...byHash.keys()], req.signal));
+  const own = req.session ? undefined : openPushSession(req);
+  const session = req.session ?? own!;
+  // In a session, paths claimed by an earlier batch are neither asked about nor pushed again.
+  const candidates = closure.filter((p) => !session.schedule.claimed(p));
+  const byHash = new Map(candidates.map((p) => [storeHashOf(p), p]));
+  const missingHashes = new Set(byHash.size > 0 ? await req.destination.missingHashes([...byHash.keys()], req.signal) : []);
   // Keep Nix's order (references before referrers) so a cache is complete sooner.
-  const missing = closure.filter((p) => missingHashes.has(storeHashOf(p)));
-  req.events({ type: 'planned', closureSize: closure.length, missing, compression: req.compression, destination: req.destination.label });
+  const missing = session.schedule.claim(candidates.filter((p) => missingHashes.has(storeHashOf(p))));
+  const mine = new Set(missing);
+  const elsewhere = closure.filter((p) => !mine.has(p) && session.schedule.claimed(p));
+  try {
+    const summary = await pushMissing(req, session, { started, closure, missing });
+    // A batch is done when its whole closure is in the cache, including paths another batch of
+    // the session took on (their failures are that batch's to report).
+    await session.schedule.settled(elsewhere);
+    return summary;
+  } catch (error) {
+    session.schedule.abandon(missing, error);
+    throw error;
+  } finally {
+    await own?.close();
+  }
+}
 
+async function pushMissing(
+  req: PushRequest,
+  session: PushSession,
+  { started, closure, missing }: { started: number; closure: readonly string[]; missing: string[] },
+): Promise<PushSummary> {
+  req.events({ type: 'planned', closureSize: closure.length, missing, compression: req.compression, destination: req.destination.label });
   const infos = missing.length > 0 ? await req.store.pathInfos(missing) : new Map<string, PathInfo>();
+  const { schedule, compressor } = session;
   const cancel = new AbortController();
   // Every in-flight request listens on this signal; their number is bounded by jobs × parts.
   setMaxListeners(0, cancel.signal);
   const onOuterAbort = (): void => cancel.abort(req.signal.reason);
   req.signal.addEventListener('abort', onOuterAbort, { once: true });
-  const schedule = new PushSchedule(missing, req.jobs);
-  const compressor = new BatchCompressor(req.compression, req.compressionLevel);
   let bytes = 0;
   let firstError: unknown;
+  let failed = 0;
   try {
     await Promise.all(
       missing.map((path) => {
@@ -104,21 +145,23 @@ export async function push(req: PushRequest): Promise<PushSummary> {
           .catch((error: unknown) => {
             // Only the first failure is reported: later ones are the cancellation it causes.
             if (cancel.signal.aborted) return;
-            firstError = error;
+            failed++;
             req.events({ type: 'path-failed', path, error });
+            if (req.keepGoing) return;
+            firstError = error;
             cancel.abort(error);
           });
       }),
     );
   } finally {
     req.signal.removeEventListener('abort', onOuterAbort);
-    await compressor.close();
   }
   if (req.signal.aborted) throw req.signal.reason;
   if (firstError !== undefined) throw firstError;
   const seconds = (Date.now() - started) / 1000;
-  req.events({ type: 'finished', pushed: missing.length, alreadyPresent: closure.length - missing.length, bytes, seconds });
-  return { inputs: req.inputs.length, closureSize: closure.length, pushed: missing.length, alreadyPresent: closure.length - missing.length, bytes };
+  const pushed = missing.length - failed;
+  req.events({ type: 'finished', pushed, alreadyPresent: closure.length - missing.length, bytes, seconds });
+  return { inputs: req.inputs.length, closureSize: closure.length, pushed, alreadyPresent: closure.length - missing.length, bytes, failed };
 }
 
 /**

@@ -9,6 +9,8 @@ export type PushEvent =
   | { type: 'path-done'; path: string; narSize: number; fileSize: number; seconds: number }
   | { type: 'path-retrying'; path: string; attempt: number; error: unknown; delayMs: number }
   | { type: 'path-failed'; path: string; error: unknown }
-  | { type: 'finished'; pushed: number; alreadyPresent: number; bytes: number; seconds: number };
+  | { type: 'finished'; pushed: number; alreadyPresent: number; bytes: number; seconds: number }
+  /** Watch modes: a batch of reported paths could not even be planned (closure or missing-path query failed). */
+  | { type: 'batch-failed'; paths: readonly string[]; error: unknown };
 
 export type PushEventSink = (event: PushEvent) => void;

@@ -1,6 +1,6 @@
 /** Real-Nix test helpers: availability gates, store-path fixtures, and Nix as a cache consumer. */
 export { nixAvailable, requireNix, describeNix, itNix } from './nix/available.js';
-export { makeTestClosure, makeManyTinyPaths, uniqueSalt, type TestClosure, type TestClosureOptions, type ManyTinyPathsOptions } from './nix/closure.js';
+export { makeTestClosure, makeManyTinyPaths, prepareTestClosureBuild, uniqueSalt, type TestClosure, type TestClosureOptions, type ManyTinyPathsOptions } from './nix/closure.js';
 export {
   substituteInto,
   substituteWithUserConf,

@@ -89,6 +89,20 @@ export async function makeTestClosure(options: TestClosureOptions = {}): Promise
   }
 }
 
+/**
+ * A fresh closure's sources and the `nix-build` arguments that build its top path, for tests
+ * that run the build themselves (under watch-exec, or while watch-store runs). The result is
+ * GC-rooted in `rootDir`; `cleanup()` removes the sources (not the root).
+ */
+export async function prepareTestClosureBuild(salt: string = uniqueSalt()): Promise<{ salt: string; args: string[]; rootDir: string; cleanup(): Promise<void> }> {
+  if (!SALT_RE.test(salt)) throw new Error(`prepareTestClosureBuild: salt may use A-Z a-z 0-9 . _ + - only: ${salt}`);
+  const work = await mkdtemp(join(tmpdir(), 'cachix-closure-'));
+  await writeSourceTree(work, salt);
+  const rootDir = await mkdtemp(join(tmpdir(), `cachix-roots-${salt}-`));
+  const args = [work, '-A', 'top', '--argstr', 'salt', salt, '--argstr', 'bigMB', '0', '-o', join(rootDir, 'cachix-test-top')];
+  return { salt, args, rootDir, cleanup: () => rm(work, { recursive: true, force: true }) };
+}
+
 export interface ManyTinyPathsOptions {
   /**
    * 'added' (default): `nix-store --add` of n small files in one call — ~0.3 s for 1,000,

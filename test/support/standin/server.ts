@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { PinCreate } from '../../../src/api/types.js';
 import type { NarInfo } from '../../../src/nix/narinfo.js';
 import { parsePublicKeyNix, type SecretKey } from '../../../src/nix/keys.js';
 import { TokenRegistry } from './auth.js';
@@ -138,6 +139,11 @@ export class StandIn {
   /** Store hashes with a narinfo in the cache, sorted. */
   listNarinfos(cacheName: string): string[] {
     return this.context.store.listNarinfos(cacheName);
+  }
+
+  /** Pins the cache received (the request bodies as sent), oldest first; copies, so tests cannot alter them. */
+  pins(cacheName: string): PinCreate[] {
+    return this.context.store.pins(cacheName).map((pin) => structuredClone(pin));
   }
 
   /** Multipart uploads neither completed nor aborted. */

@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NarInfoCreate } from '../../../src/api/types.js';
+import type { NarInfoCreate, PinCreate } from '../../../src/api/types.js';
 import { sha256Nix } from '../../../src/nix/base32.js';
 import { fingerprint } from '../../../src/nix/fingerprint.js';
 import { generateSecretKey, publicKeyObject, signBytes, verifyBytes, type SecretKey } from '../../../src/nix/keys.js';
@@ -75,6 +75,8 @@ export class StandInStore {
   readonly caches = new Map<string, CacheRecord>();
   readonly uploads = new Map<string, MultipartUpload>();
   readonly legacyNars = new Map<string, LegacyNar>(); // key: `${cache}/${hex file hash}`
+  /** Pins received per cache, oldest first (a name pinned again is a new revision, as on Cachix). */
+  private readonly pinsByCache = new Map<string, PinCreate[]>();
   /** Published store hashes per cache: answers bulk queries without touching the disk. */
   private readonly published = new Map<string, Set<string>>();
   /** Verifying KeyObjects by raw public key (a cache's key can be replaced over the API). */
@@ -129,6 +131,16 @@ export class StandInStore {
     const existing = readdirSync(join(dir, 'narinfo')).filter((f) => /^[0-9a-z]{32}\.narinfo$/.test(f));
     this.published.set(init.name, new Set(existing.map((f) => f.slice(0, 32))));
     return record;
+  }
+
+  addPin(cacheName: string, pin: PinCreate): void {
+    const list = this.pinsByCache.get(cacheName) ?? [];
+    list.push(pin);
+    this.pinsByCache.set(cacheName, list);
+  }
+
+  pins(cacheName: string): readonly PinCreate[] {
+    return this.pinsByCache.get(cacheName) ?? [];
   }
 
   publicSigningKeys(cache: CacheRecord): string[] {

@@ -1,7 +1,7 @@
 /** Public types of the Cachix API stand-in (see index.ts for the entry point). */
-import type { Permission } from '../../../src/api/types.js';
+import type { Permission, PinCreate, PinKeep } from '../../../src/api/types.js';
 
-export type { Permission };
+export type { Permission, PinCreate, PinKeep };
 
 /** Which listener a request arrived on: the JSON API, the presigned upload URLs, or a cache's Nix-facing host. */
 export type RouteKind = 'api' | 'upload' | 'nix';
@@ -11,7 +11,8 @@ export type RouteKind = 'api' | 'upload' | 'nix';
  * `slowMs` and then handles the request normally; `no-etag` (upload only) stores the part
  * but answers without an ETag header, as a misbehaving proxy might.
  */
-export type FaultKind = '500' | '502' | '503' | '429' | 'reset' | 'slow' | 'no-etag';
+/** Status codes are answered as such (403: a refusal no retry can cure); the others are described in server.ts. */
+export type FaultKind = '500' | '502' | '503' | '429' | '403' | 'reset' | 'slow' | 'no-etag';
 
 export interface FaultConfig {
   /** Probability (0..1) that a request on a route listed in `on` gets a fault. */

@@ -3,7 +3,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { BinaryCache } from '../../../../src/api/types.js';
+import type { BinaryCache, PinCreate, PinKeep } from '../../../../src/api/types.js';
+import { parseStorePath } from '../../../../src/nix/store-path.js';
 import { callerOf } from '../auth.js';
 import { permissionOf, requireCache, type RequestContext } from '../context.js';
 import { HttpError, badRequest, drain, isObject, readJson, sendEmpty, sendJson, sendText } from '../http.js';
@@ -40,6 +41,7 @@ export async function handleApi(ctx: RequestContext): Promise<void> {
   }
   if (rest === '/nar' && route('POST')) return uploadNarLegacy(ctx, name);
   if (rest === '/key' && route('POST')) return addKey(ctx, name);
+  if (rest === '/pin' && route('POST')) return createPin(ctx, name);
   if (rest === '/multipart-nar' && route('POST')) return createMultipart(ctx, name);
   if ((sub = /^\/multipart-nar\/([^/]+)$/.exec(rest)) && route('POST')) return partUrl(ctx, name, sub[1]!);
   if ((sub = /^\/multipart-nar\/([^/]+)\/complete$/.exec(rest)) && route('POST')) return complete(ctx, name, sub[1]!);
@@ -171,6 +173,53 @@ async function addKey(ctx: RequestContext, name: string): Promise<void> {
   cache.keyName = ctx.store.defaultKeyName(name);
   cache.publicKey = Buffer.from(key, 'base64');
   sendEmpty(ctx.res);
+}
+
+/** spec §8: pins need Write; every field is checked, and the body is kept as received. */
+async function createPin(ctx: RequestContext, name: string): Promise<void> {
+  const body = await readJson(ctx.req);
+  const cache = requireCache(ctx, name, 'Write');
+  ctx.store.addPin(cache.name, parsePinCreate(body));
+  sendEmpty(ctx.res);
+}
+
+const PIN_FIELDS = ['name', 'storePath', 'artifacts', 'keep'];
+
+/** Returns the body itself once it is known to be a PinCreate, so tests see the exact JSON (key order included). */
+function parsePinCreate(value: unknown): PinCreate {
+  if (!isObject(value)) throw badRequest('expected a JSON object {name, storePath, artifacts, keep}');
+  // Aeson would ignore unknown keys; refusing them catches a misspelt field in the client.
+  const unknown = Object.keys(value).find((key) => !PIN_FIELDS.includes(key));
+  if (unknown !== undefined) throw badRequest(`unknown field "${unknown}": a pin has name, storePath, artifacts and keep`);
+  if (typeof value.name !== 'string' || value.name.trim() === '') throw badRequest('name must be a non-empty string');
+  if (typeof value.storePath !== 'string' || !parseStorePath(value.storePath)) {
+    throw badRequest(`storePath must be /nix/store/<32-character hash>-<name>, got ${JSON.stringify(value.storePath)}`);
+  }
+  if (!Array.isArray(value.artifacts)) throw badRequest('artifacts must be an array of strings');
+  value.artifacts.forEach((artifact, i) => {
+    if (typeof artifact !== 'string' || artifact === '') throw badRequest(`artifacts[${i}] must be a non-empty string`);
+  });
+  if (!('keep' in value)) throw badRequest('keep is missing (send null for the default retention)');
+  parseKeep(value.keep);
+  return value as unknown as PinCreate;
+}
+
+/** Aeson's tagged encoding: {"tag":"Days"|"Revisions","contents":N} or {"tag":"Forever"}. */
+function parseKeep(value: unknown): PinKeep | null {
+  if (value === null) return null;
+  if (!isObject(value)) throw badRequest('keep must be null or {"tag": "Days"|"Revisions", "contents": N} or {"tag": "Forever"}');
+  const { tag } = value;
+  if (tag === 'Forever') {
+    if (Object.keys(value).length !== 1) throw badRequest('keep {"tag": "Forever"} takes no other field');
+    return { tag };
+  }
+  if (tag !== 'Days' && tag !== 'Revisions') throw badRequest(`keep.tag must be "Days", "Revisions" or "Forever", got ${JSON.stringify(tag)}`);
+  if (Object.keys(value).some((key) => key !== 'tag' && key !== 'contents')) throw badRequest(`keep {"tag": "${tag}"} takes only "contents"`);
+  const contents = value.contents;
+  if (typeof contents !== 'number' || !Number.isSafeInteger(contents) || contents < 1) {
+    throw badRequest(`keep.contents must be a positive integer for "${tag}", got ${JSON.stringify(contents)}`);
+  }
+  return { tag, contents };
 }
 
 async function createMultipart(ctx: RequestContext, name: string): Promise<void> {

@@ -1,0 +1,136 @@
+import { resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { CachixError } from '../errors.js';
+import { DaemonClient } from '../daemon/client.js';
+import type { PushEventMessage } from '../daemon/protocol.js';
+import { DaemonServer } from '../daemon/server.js';
+import { daemonSocketPath } from '../daemon/socket-path.js';
+import { NixStore } from '../nix/store.js';
+import { humanSize } from '../ui/format.js';
+import { stopOnSignals } from '../util/stop-signals.js';
+import type { WatchSession } from '../watch/session.js';
+import { finishSession, openWatchSession, type WatchOptions } from './watch-common.js';
+
+export interface DaemonRunArgs {
+  cache: string;
+  socket: string | undefined;
+  options: WatchOptions;
+}
+
+/**
+ * `daemon run`: pushes what clients send over the socket until SIGINT/SIGTERM or a client's
+ * `daemon stop`, then finishes the queue (spec §8). Exit 1 when a path could not be pushed.
+ */
+export async function run(ctx: Context, args: DaemonRunArgs): Promise<number> {
+  const controller = new AbortController();
+  const session = await openWatchSession(ctx, new NixStore(), args.cache, args.options, controller.signal);
+  const socketPath = daemonSocketPath(ctx.env, args.socket);
+  const daemon = await serve(ctx, session, socketPath, args.cache, controller);
+  ctx.stderr.write(`Cachix daemon for ${args.cache} listening on ${socketPath} ...\n`);
+  return daemon.finished;
+}
+
+/** Starts the socket server for a session; `finished` settles with the exit code once the queue is done. */
+export async function serve(
+  ctx: Context,
+  session: WatchSession,
+  socketPath: string,
+  cache: string,
+  controller: AbortController,
+): Promise<{ server: DaemonServer; finished: Promise<number> }> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let finishing: Promise<number> | undefined;
+  const finish = (): Promise<number> => (finishing ??= finishSession(ctx, session));
+  let server: DaemonServer;
+  try {
+    server = await DaemonServer.listen({
+      socketPath,
+      cache,
+      session,
+      stop: async () => {
+        const code = await finish();
+        return { exitCode: code, exitMessage: code === 0 ? null : 'some store paths could not be pushed' };
+      },
+      onStopped: stop,
+    });
+  } catch (error) {
+    await session.finish();
+    throw error;
+  }
+  const release = stopOnSignals(controller, () => {
+    ctx.stderr.write('Stopping: pushing what is queued (send the signal again to abort) ...\n');
+    stop();
+  });
+  const finished = (async () => {
+    try {
+      await stopped;
+      const code = await finish();
+      await server.close();
+      if (controller.signal.aborted) throw controller.signal.reason;
+      return code;
+    } finally {
+      release();
+    }
+  })();
+  return { server, finished };
+}
+
+export interface DaemonPushArgs {
+  paths: string[];
+  socket: string | undefined;
+  wait: boolean;
+}
+
+/** `daemon push`: hands paths to the daemon; with --wait, reports their push and exits 1 if one failed. */
+export async function push(ctx: Context, args: DaemonPushArgs): Promise<number> {
+  if (args.paths.length === 0) throw new CachixError('no store paths given', { hint: 'e.g. cachix daemon push ./result' });
+  // The daemon's working directory is not ours: ./result must mean ours.
+  const storePaths = args.paths.map((p) => resolve(p));
+  let failed = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((r) => (finished = r));
+  const client = await DaemonClient.connect(daemonSocketPath(ctx.env, args.socket), (message) => {
+    if (message.tag === 'DaemonError') {
+      ctx.stderr.write(`cachix: the daemon refused the request: ${message.contents}\n`);
+      failed++;
+      finished();
+    } else if (message.tag === 'DaemonPushEvent') {
+      const event = message.contents.eventMessage;
+      const line = eventLine(event);
+      if (line) ctx.stderr.write(`${line}\n`);
+      if (event.tag === 'PushStorePathFailed') failed++;
+      if (event.tag === 'PushFinished') finished();
+    }
+  });
+  await client.send({ tag: 'ClientPushRequest', contents: { storePaths, subscribeToUpdates: args.wait } });
+  if (args.wait) await Promise.race([done, client.closed()]);
+  await client.end();
+  return failed > 0 ? 1 : 0;
+}
+
+function eventLine(event: PushEventMessage): string | undefined {
+  switch (event.tag) {
+    case 'PushStorePathAttempt':
+      return `${event.contents.retryCount > 0 ? `retry #${event.contents.retryCount} ` : ''}Pushing ${event.contents.storePath} (${humanSize(event.contents.narSize)})`;
+    case 'PushStorePathFailed':
+      return `Failed to push ${event.contents.storePath}: ${event.contents.reason}`;
+    case 'PushStorePathInvalid':
+      return `Warning: ${event.contents.storePath} ${event.contents.reason}, skipping`;
+    default:
+      return undefined;
+  }
+}
+
+/** `daemon stop`: asks the daemon to finish its queue and exit; exits with the daemon's exit code. */
+export async function stop(ctx: Context, args: { socket: string | undefined }): Promise<number> {
+  let exit: { exitCode: number; exitMessage: string | null } | undefined;
+  const client = await DaemonClient.connect(daemonSocketPath(ctx.env, args.socket), (message) => {
+    if (message.tag === 'DaemonExit') exit = message.contents;
+  });
+  await client.send({ tag: 'ClientStop' });
+  await client.closed();
+  if (!exit) throw new CachixError('the daemon closed the connection without saying how it ended');
+  if (exit.exitMessage) ctx.stderr.write(`${exit.exitMessage}\n`);
+  return exit.exitCode;
+}
