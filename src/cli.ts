@@ -239,29 +239,35 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
     finish(await run(context(), { cache, options: watchOptionsFrom(opts) }));
   });
 
-  addBatchOptions(
-    addPushOptions(
-      program
-        .command('watch-exec')
-        .description('run a command and push every store path Nix registers while it runs; exits with its exit code')
-        .argument('<cache>', 'cache name (or file:///dir for a local cache)')
-        .argument('<command>', 'the command to run, e.g. nix-build')
-        .argument('[args...]', 'its arguments (put -- before them if they start with -)')
-        .passThroughOptions(),
-    ),
-  )
-    .addOption(new Option('--watch-mode <mode>', 'how built paths are found: auto, store or post-build-hook').default('auto').argParser(watchMode))
-    .action(async (cache: string, command: string, commandArgs: string[], opts: Record<string, unknown>) => {
-      // After the first operand everything passes through, `--` included: it only separates.
-      if (command === '--') {
-        if (commandArgs.length === 0) throw new CachixError('watch-exec needs a command to run after --', { hint: 'e.g. cachix watch-exec mycache -- nix-build' });
-        [command, ...commandArgs] = commandArgs as [string, ...string[]];
-      }
-      const { run } = await import('./commands/watch-exec.js');
-      finish(await run(context(), { cache, command, args: commandArgs, watchMode: opts.watchMode as 'auto' | 'store' | 'post-build-hook', options: watchOptionsFrom(opts) }));
-    });
+  const addWatchExec = (parent: Command): void => {
+    addBatchOptions(
+      addPushOptions(
+        parent
+          .command('watch-exec')
+          .description('run a command and push what it builds; exits with its exit code')
+          .argument('<cache>', 'cache name (or file:///dir for a local cache)')
+          .argument('<command>', 'the command to run, e.g. nix-build')
+          .argument('[args...]', 'its arguments (put -- before them if they start with -)')
+          .passThroughOptions(),
+      ),
+    )
+      .addOption(new Option('--watch-mode <mode>', 'how built paths are found: auto, store or post-build-hook').default('auto').argParser(watchMode))
+      .action(async (cache: string, command: string, commandArgs: string[], opts: Record<string, unknown>) => {
+        // After the first operand everything passes through, `--` included: it only separates.
+        if (command === '--') {
+          if (commandArgs.length === 0) throw new CachixError('watch-exec needs a command to run after --', { hint: 'e.g. cachix watch-exec mycache -- nix-build' });
+          [command, ...commandArgs] = commandArgs as [string, ...string[]];
+        }
+        const { run } = await import('./commands/watch-exec.js');
+        finish(await run(context(), { cache, command, args: commandArgs, watchMode: opts.watchMode as 'auto' | 'store' | 'post-build-hook', options: watchOptionsFrom(opts) }));
+      });
+  };
+  addWatchExec(program);
 
-  const daemon = program.command('daemon').description('a long-running pusher that takes store paths over a Unix socket');
+  const daemon = program
+    .command('daemon')
+    .description('a long-running pusher that takes store paths over a Unix socket')
+    .enablePositionalOptions();
   const socketHelp = 'the daemon socket (default: $CACHIX_DAEMON_SOCKET, else $XDG_RUNTIME_DIR/cachix/cachix-daemon.sock)';
   // `daemon run` takes the push options, where -s is --chunk-size: there the socket is --socket only.
   const socketOption = (short = true) => new Option(`${short ? '-s, ' : ''}--socket <path>`, socketHelp);
@@ -288,6 +294,16 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
       const { push } = await import('./commands/daemon.js');
       finish(await push(context(), { paths, socket: opts.socket, wait: opts.wait }));
     });
+  daemon
+    .command('doctor')
+    .description('check that a daemon answers on the socket, and what it is doing')
+    .addOption(socketOption())
+    .action(async (opts: { socket?: string }) => {
+      const { doctor } = await import('./commands/daemon.js');
+      finish(await doctor(context(), { socket: opts.socket }));
+    });
+  // As the real client has it: the same as `cachix watch-exec`.
+  addWatchExec(daemon);
   daemon
     .command('stop')
     .description('ask the daemon to finish its queue and exit; exits with its exit code')

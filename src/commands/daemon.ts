@@ -134,3 +134,34 @@ export async function stop(ctx: Context, args: { socket: string | undefined }): 
   if (exit.exitMessage) ctx.stderr.write(`${exit.exitMessage}\n`);
   return exit.exitCode;
 }
+
+/** `daemon doctor`: does a daemon answer on the socket, and how busy is it (ClientPing, ClientDiagnosticsRequest)? */
+export async function doctor(ctx: Context, args: { socket: string | undefined }): Promise<number> {
+  const socketPath = daemonSocketPath(ctx.env, args.socket);
+  let pong = false;
+  let diagnostics: { cache: string; pushing: number; queued: number } | undefined;
+  let answered!: () => void;
+  const done = new Promise<void>((r) => (answered = r));
+  const client = await DaemonClient.connect(socketPath, (message) => {
+    if (message.tag === 'DaemonPong') pong = true;
+    if (message.tag === 'DaemonDiagnosticsResult') {
+      diagnostics = message.contents;
+      answered();
+    }
+  }).catch((error: unknown) => {
+    ctx.stdout.write(`  ✗ ${(error as Error).message}\n`);
+    return undefined;
+  });
+  if (!client) return 1;
+  await client.send({ tag: 'ClientPing' });
+  await client.send({ tag: 'ClientDiagnosticsRequest' });
+  const timeout = new Promise<void>((r) => setTimeout(r, 5000).unref());
+  await Promise.race([done, client.closed(), timeout]);
+  await client.end();
+  if (!pong || !diagnostics) {
+    ctx.stdout.write(`  ✗ the daemon on ${socketPath} did not answer\n`);
+    return 1;
+  }
+  ctx.stdout.write(`  ✓ a daemon answers on ${socketPath}\n  ✓ it pushes to ${diagnostics.cache}: ${diagnostics.pushing} pushing, ${diagnostics.queued} in queue\n`);
+  return 0;
+}

@@ -66,6 +66,10 @@ describeNix('cachix daemon run / push / stop, judged by real Nix', () => {
     const handedOver = await runCli(['daemon', 'push', '-s', socket, second.top], { env });
     expect(handedOver).toMatchObject({ code: 0, stderr: '' });
 
+    const doctor = await runCli(['daemon', 'doctor', '-s', socket], { env });
+    expect(doctor.code, doctor.stdout).toBe(0);
+    expect(doctor.stdout).toMatch(new RegExp(`✓ a daemon answers on ${socket}\n  ✓ it pushes to daemon: \\d+ pushing, \\d+ in queue\n$`));
+
     const stopped = await runCli(['daemon', 'stop', '-s', socket], { env });
     expect(stopped.code, stopped.stderr).toBe(0);
     const result = await daemon.result;
@@ -73,6 +77,9 @@ describeNix('cachix daemon run / push / stop, judged by real Nix', () => {
     expect(result.stderr).toMatch(/\nDone\.\n$/);
     for (const p of second.paths) expect(server.narinfo('daemon', hashOf(p)), p).toBeDefined();
     expect(existsSync(socket)).toBe(false); // removed on exit
+    const noDaemon = await runCli(['daemon', 'doctor', '-s', socket], { env });
+    expect(noDaemon.code).toBe(1);
+    expect(noDaemon.stdout).toMatch(/^  ✗ no cachix daemon is listening on /);
     await expectNixAccepts(cache.uri, [first.top, second.top], [formatPublicKeyNix(key.publicKey, 'daemon.cachix.org-1')]);
   });
 

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPublicKeyNix, generateSecretKey, parseSecretKey } from '../../src/nix/keys.js';
 import { isolatedEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeNix } from '../support/nix/available.js';
-import { makeTestClosure, type TestClosure } from '../support/nix/closure.js';
+import { makeTestClosure, prepareTestClosureBuild, type TestClosure } from '../support/nix/closure.js';
+import { runOk } from '../support/nix/run.js';
 import { makeTempStore, removeStore, substituteInto, substituteWithUserConf, verifyStore } from '../support/nix/substitute.js';
 import { danglingNarinfos, missingReferences, readNarinfos, storeHash, tempFiles } from './helpers/cache-dir.js';
 import { makeConfigFile, removeConfigFiles, type ConfigFile } from './helpers/config-file.js';
@@ -316,6 +317,26 @@ describeNix('local directory caches (file:///dir) judged by real Nix', () => {
     expect(await danglingNarinfos(cache.dir)).toEqual([]);
     expect(await tempFiles(cache.dir)).toEqual([]);
     await expectNixAccepts(cache.url, [one.top, one.big!, two.top], [publicKey]);
+  });
+
+  it('watch-exec pushes what a build makes into a directory cache, with no server; Nix accepts it', async () => {
+    const cache = await freshCacheDir();
+    const { config, publicKey } = await keyedConfig(cache.url);
+    const build = await prepareTestClosureBuild();
+    try {
+      const result = await cli(config, ['watch-exec', cache.url, 'nix-build', ...build.args]);
+      expect(result.code, result.stderr).toBe(0);
+      const top = result.stdout.trim().split('\n').pop()!;
+      expect(result.stderr).toMatch(/(^|\n)Done\.\n$/);
+      const closure = (await runOk('nix-store', ['--query', '--requisites', top])).trim().split('\n');
+      const pushed = new Set((await readNarinfos(cache.dir)).map((n) => n.hash));
+      for (const path of closure) expect(pushed.has(storeHash(path)), path).toBe(true);
+      expect(await danglingNarinfos(cache.dir)).toEqual([]);
+      expect(await missingReferences(cache.dir)).toEqual([]);
+      await expectNixAccepts(cache.url, [top], [publicKey]);
+    } finally {
+      await build.cleanup();
+    }
   });
 
   it('cachix use file:///dir -O writes a nix.conf with which plain Nix substitutes (no --option flags)', async () => {

@@ -140,6 +140,9 @@ describeNix('watch-store and watch-exec, judged by real Nix', () => {
     const failing = await runCli(['--host', server.apiUrl, 'watch-exec', 'exit-codes', '--', 'sh', '-c', 'echo out; exit 3'], { env });
     expect(failing.code).toBe(3);
     expect(failing.stdout).toBe('out\n');
+    // `daemon watch-exec` is the same command, as in the real client.
+    const viaDaemon = await runCli(['--host', server.apiUrl, 'daemon', 'watch-exec', 'exit-codes', '--', 'sh', '-c', 'exit 4'], { env });
+    expect(viaDaemon.code).toBe(4);
     const missing = await runCli(['--host', server.apiUrl, 'watch-exec', 'exit-codes', 'no-such-command-xyz'], { env });
     expect(missing.code).toBe(127);
     expect(missing.stderr.trim().split('\n').pop()).toBe('cachix: cannot run no-such-command-xyz: command not found');
