@@ -1,9 +1,10 @@
 import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CachixError } from '../errors.js';
 import { run } from '../util/run.js';
+import { ownedTempDir } from '../util/temp-names.js';
 import { batchCompressorCommand, type Compression } from './compression.js';
 
 interface Pending {
@@ -82,7 +83,7 @@ export class BatchCompressor {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    this.dir ??= mkdtemp(join(scratchDir(), 'cachix-batch-'));
+    this.dir ??= ownedTempDir(scratchDir(), 'cachix-batch-');
     const dir = await this.dir;
     const id = this.batchNo++;
     const files = batch.map((_, i) => join(dir, `${id}-${i}`));

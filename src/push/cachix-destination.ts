@@ -1,6 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CachixApi } from '../api/client.js';
 import type { CompletedPart, MultipartUploadCreated, NarInfoCreate } from '../api/types.js';
 import { baseNameOf, requireStorePath } from '../nix/store-path.js';
@@ -8,6 +7,7 @@ import { chunk, partSizeFor, type Part } from './chunker.js';
 import { compressionQuery } from './compression.js';
 import type { Destination, NarUpload } from './destination.js';
 import type { NarSummary } from './nar-stream.js';
+import { ownedTempDir } from '../util/temp-names.js';
 import { signNarInfo } from './signature.js';
 
 export interface CachixDestinationOptions {
@@ -86,7 +86,7 @@ export class CachixDestination implements Destination {
 
   /** Where large parts wait for their upload (see chunk()); made on first use, removed on close. */
   private spoolDir(): Promise<string> {
-    this.spool ??= mkdtemp(join(tmpdir(), 'cachix-parts-'));
+    this.spool ??= ownedTempDir(tmpdir(), 'cachix-parts-');
     return this.spool;
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +22,22 @@ export async function removeStaleTemps(dir: string): Promise<void> {
     if (!match || match[1] !== HOST || processAlive(Number(match[2]))) continue;
     await rm(join(dir, name), { force: true });
   }
+}
+
+/**
+ * A private scratch directory `<parent>/<prefix><pid>-XXXXXX`. Making one also removes those of
+ * processes of this host that no longer run (a push killed with SIGKILL cannot clean up its
+ * spool files, some of them parts of tens of MiB). Host-local parents only (/tmp, /dev/shm).
+ */
+export async function ownedTempDir(parent: string, prefix: string): Promise<string> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  for (const name of names) {
+    const match = name.startsWith(prefix) ? /^(\d+)-[A-Za-z0-9]{6}$/.exec(name.slice(prefix.length)) : null;
+    if (match && Number(match[1]) !== process.pid && !processAlive(Number(match[1]))) {
+      await rm(join(parent, name), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+  return mkdtemp(join(parent, `${prefix}${process.pid}-`));
 }
 
 function processAlive(pid: number): boolean {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { removeStaleTemps, tempName } from '../../../src/util/temp-names.js';
+import { ownedTempDir, removeStaleTemps, tempName } from '../../../src/util/temp-names.js';
 
 it('names temps after this host and pid, and sweeps only those whose process is gone', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'temp-names-'));
@@ -20,4 +20,20 @@ it('names temps after this host and pid, and sweeps only those whose process is 
   for (const name of Object.values(files)) await writeFile(join(dir, name), 'x');
   await removeStaleTemps(dir);
   expect((await readdir(dir)).sort()).toEqual([files.mine, files.otherHost, files.notATemp].sort());
+});
+
+it('makes a scratch dir named after this pid, removing those of gone processes (and only those)', async () => {
+  const parent = await mkdtemp(join(tmpdir(), 'owned-'));
+  const deadPid = spawnSync('true').pid!;
+  const dead = `cachix-parts-${deadPid}-AbC123`;
+  const live = `cachix-parts-${process.ppid}-XyZ789`; // our parent runs
+  const otherPrefix = `cachix-batch-${deadPid}-AbC123`;
+  const notOurs = `cachix-parts-${deadPid}-toolongname`;
+  for (const name of [dead, live, otherPrefix, notOurs]) {
+    await mkdir(join(parent, name));
+    await writeFile(join(parent, name, 'part-1'), 'x');
+  }
+  const made = await ownedTempDir(parent, 'cachix-parts-');
+  expect(made).toMatch(new RegExp(`/cachix-parts-${process.pid}-[A-Za-z0-9]{6}$`));
+  expect((await readdir(parent)).sort()).toEqual([live, otherPrefix, notOurs, made.split('/').pop()!].sort());
 });
