@@ -62,7 +62,13 @@ export class DaemonServer {
     const send = (message: DaemonMessage): void => {
       if (!socket.destroyed) socket.write(encode(message));
     };
-    socket.on('data', lineReader((line) => void this.handle(line, send, socket)));
+    socket.on(
+      'data',
+      lineReader((line) => {
+        // A request that fails is this client's answer, never the daemon's end.
+        this.handle(line, send, socket).catch((error: unknown) => send({ tag: 'DaemonError', contents: redact(describeError(error)) }));
+      }),
+    );
   }
 
   private async handle(line: string, send: (m: DaemonMessage) => void, socket: Socket): Promise<void> {
