@@ -3,7 +3,7 @@ import { configFilePath } from './config/paths.js';
 import type { Context } from './context.js';
 import { CachixError, describeError } from './errors.js';
 import { redact, registerSecret } from './util/redact.js';
-import { version } from './version.js';
+import { versionLine } from './version.js';
 
 /**
  * The whole command-line surface: every command, option and default lives here, and only
@@ -165,7 +165,7 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
     // hand everything after its command name to that command untouched.
     .enablePositionalOptions()
     .description('Nix binary cache client (cachix-ts)')
-    .version(`cachix ${version()}`, '-V, --version', 'print the version')
+    .version(versionLine(), '-V, --version', 'print the version')
     .option('-c, --config <path>', 'config file (default: $XDG_CONFIG_HOME/cachix/cachix.dhall)')
     .option('--host <uri>', 'Cachix host (default: config hostname, else https://cachix.org)')
     .addOption(new Option('--hostname <uri>', 'alias of --host').hideHelp())
@@ -287,7 +287,7 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
   daemon
     .command('push')
     .description('hand store paths to the running daemon')
-    .argument('<paths...>', 'store paths, or symlinks into the store such as ./result')
+    .argument('[paths...]', 'store paths, or symlinks into the store such as ./result (none: nothing to do)')
     .addOption(socketOption())
     .option('--wait', 'wait until they are pushed, showing progress; exit 1 if one fails', false)
     .action(async (paths: string[], opts: { socket?: string; wait: boolean }) => {

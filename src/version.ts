@@ -18,6 +18,18 @@ export function version(): string {
   return cached;
 }
 
+/**
+ * The cachix release whose command line and protocol this implements (spec: 1.11.1). Tools pick
+ * features by the version `cachix --version` reports — cachix-action, for one, uses the daemon
+ * only from 1.7.0 on — so it comes first, and this package's own version in parentheses.
+ */
+export const COMPATIBLE_CACHIX_VERSION = '1.11.1';
+
+/** `cachix 1.11.1 (cachix-ts 0.1.0)`: the --version line and the User-Agent alike. */
+export function versionLine(): string {
+  return `cachix ${COMPATIBLE_CACHIX_VERSION} (cachix-ts ${version()})`;
+}
+
 export function userAgent(): string {
-  return `cachix ${version()}`;
+  return versionLine();
 }

@@ -65,6 +65,8 @@ describeNix('cachix daemon run / push / stop, judged by real Nix', () => {
 
     const handedOver = await runCli(['daemon', 'push', '-s', socket, second.top], { env });
     expect(handedOver).toMatchObject({ code: 0, stderr: '' });
+    // A hook's empty $OUT_PATHS: nothing to do, and no error that would fail the build.
+    expect(await runCli(['daemon', 'push', '-s', socket], { env })).toMatchObject({ code: 0, stderr: '' });
 
     const doctor = await runCli(['daemon', 'doctor', '-s', socket], { env });
     expect(doctor.code, doctor.stdout).toBe(0);

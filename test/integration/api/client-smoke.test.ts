@@ -56,7 +56,7 @@ describeNix('API client multipart calls against the stand-in, judged by real Nix
     expect(server.log.filter((e) => e.route === 'api').map((e) => String(e.headers.authorization).trim())).toEqual(
       server.log.filter((e) => e.route === 'api').map(() => 'Bearer'),
     );
-    expect(server.log.every((e) => e.route === 'nix' || /^cachix \d+\.\d+\.\d+$/.test(String(e.headers['user-agent'])))).toBe(true);
+    expect(server.log.every((e) => e.route === 'nix' || /^cachix 1\.11\.1 \(cachix-ts \d+\.\d+\.\d+\)$/.test(String(e.headers['user-agent'])))).toBe(true);
 
     for (const [keys, ok] of [[[formatPublicKeyNix(key.publicKey, 'smoke.cachix.org-1')], true], [[formatPublicKeyNix(other.publicKey, 'smoke.cachix.org-1')], false]] as const) {
       const store = await makeTempStore();

@@ -23,5 +23,5 @@ it('bakes the package version into the bundle (no package.json needed at run tim
   await cp(resolve(import.meta.dirname, '../../../dist/bundle'), join(elsewhere, 'bundle'), { recursive: true });
   const result = spawnSync(process.execPath, ['-e', `import(${JSON.stringify(join(elsewhere, 'bundle', 'cachix.js'))}).then((m) => m.main(['node', 'cachix', '--version']))`], { encoding: 'utf8' });
   expect(result.stderr).toBe('');
-  expect(result.stdout).toBe(`cachix ${pkg.version}\n`);
+  expect(result.stdout).toBe(`cachix 1.11.1 (cachix-ts ${pkg.version})\n`);
 });
