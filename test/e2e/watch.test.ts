@@ -110,6 +110,36 @@ describeNix('watch-store and watch-exec, judged by real Nix', () => {
     }
   });
 
+  it('watch-store outlives a server that is down: the batch fails in one line, the watcher goes on, exit 1 after draining', async () => {
+    await cache('down');
+    let child: ChildProcess | undefined;
+    let stderr = '';
+    const build = await prepareTestClosureBuild();
+    try {
+      const running = runCli(['--host', server.apiUrl, 'watch-store', 'down'], {
+        env,
+        onSpawn: (c) => {
+          child = c;
+          c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        },
+      });
+      await until('the watcher to start', () => stderr.includes('Watching /nix/store'));
+      server.setDown(true);
+      await runOk('nix-build', build.args, { env: cleanNixEnv() });
+      await until('the failure to be reported', () => /^Failed to push \d+ paths? \(\/nix\/store\/.*\): .*connection/m.test(stderr), 30_000);
+      expect(child!.exitCode).toBeNull(); // still watching
+      child!.kill('SIGINT');
+      const result = await running;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/\nDone, but \d+ paths? could not be pushed \(see above\)\.\n$/);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      server.setDown(false);
+      child?.kill('SIGKILL');
+      await build.cleanup();
+    }
+  });
+
   for (const mode of ['auto', 'store'] as const) {
     it(`watch-exec (${mode === 'auto' ? 'auto: a post-build hook, root being trusted' : 'store'}) runs the build with its stdout kept, pushes its closure, exits with its code`, async () => {
       const name = `exec-${mode}`;
