@@ -99,6 +99,8 @@ export interface HttpClientOptions {
   connections?: number;
   retry?: Partial<RetryPolicy>;
   dispatcher?: Dispatcher;
+  /** Close `dispatcher` with this client (it was made for it, e.g. a proxy agent). */
+  ownsDispatcher?: boolean;
 }
 
 /** One keep-alive agent for the whole run, with the retry policy around every request. */
@@ -108,7 +110,7 @@ export class HttpClient {
   private readonly ownsDispatcher: boolean;
 
   constructor(options: HttpClientOptions = {}) {
-    this.ownsDispatcher = options.dispatcher === undefined;
+    this.ownsDispatcher = options.dispatcher === undefined || options.ownsDispatcher === true;
     this.dispatcher =
       options.dispatcher ??
       new Agent({ connections: options.connections ?? 16, keepAliveTimeout: 30_000, pipelining: 1 });

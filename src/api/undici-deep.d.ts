@@ -7,3 +7,15 @@ declare module 'undici/lib/api/api-request.js' {
   const request: unknown;
   export default request;
 }
+declare module 'undici/lib/dispatcher/env-http-proxy-agent.js' {
+  const EnvHttpProxyAgent: unknown;
+  export default EnvHttpProxyAgent;
+}
+declare module 'undici/lib/api/api-connect.js' {
+  const connect: unknown;
+  export default connect;
+}
+declare module 'undici/lib/dispatcher/dispatcher.js' {
+  const Dispatcher: unknown;
+  export default Dispatcher;
+}

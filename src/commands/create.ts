@@ -28,7 +28,7 @@ export async function run(ctx: Context, args: { cache: string; isPrivate: boolea
     githubOrganization: null,
     githubTeamId: null,
   };
-  const api = apiFor(ctx, settings, { token });
+  const api = await apiFor(ctx, settings, { token });
   try {
     await api.createCache(target.name, body);
   } catch (error) {

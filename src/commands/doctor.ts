@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CachixApi } from '../api/client.js';
+import type { CachixApi } from '../api/client.js';
+import { apiFor } from '../api/for-settings.js';
 import { ApiError } from '../api/errors.js';
 import type { BinaryCache } from '../api/types.js';
 import { readConfigFile } from '../config/file.js';
@@ -66,11 +67,7 @@ export async function run(ctx: Context, args: DoctorArgs): Promise<number> {
   report.heading('Configuration', true);
   const settings = await checkConfiguration(ctx, report);
   if (settings) {
-    const api = new CachixApi({
-      host: settings.hostname,
-      token: settings.authToken,
-      retry: { ...httpRetryPolicy(ctx.env), budgetMs: DOCTOR_RETRY_BUDGET_MS * retryScale(ctx.env) },
-    });
+    const api = await apiFor(ctx, settings, { retry: { ...httpRetryPolicy(ctx.env), budgetMs: DOCTOR_RETRY_BUDGET_MS * retryScale(ctx.env) } });
     try {
       const caches = await checkCaches(ctx, report, api, settings, args.cache);
       if (args.storePath !== undefined) await checkStorePath(report, api, caches, args.storePath);

@@ -21,7 +21,7 @@ export async function run(ctx: Context, args: { cache: string }): Promise<number
   const settings = await loadSettings(ctx);
   const token = requireAuthToken(settings);
   const key = generateSecretKey();
-  const api = apiFor(ctx, settings, { token });
+  const api = await apiFor(ctx, settings, { token });
   try {
     await api.addSigningKey(target.name, key.publicKey.toString('base64'));
   } catch (error) {

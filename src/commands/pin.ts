@@ -36,7 +36,7 @@ export async function run(ctx: Context, args: PinArgs): Promise<number> {
 
   // Artifacts go out as given (a leading `/` included), as the real client sends them.
   const body: PinCreate = { name: args.pinName, storePath, artifacts: args.artifacts, keep };
-  const api = apiFor(ctx, settings, { token });
+  const api = await apiFor(ctx, settings, { token });
   try {
     await api.createPin(cache, body);
   } catch (error) {

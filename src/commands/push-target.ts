@@ -59,7 +59,7 @@ async function cachixTarget(ctx: Context, settings: Settings, cache: string, opt
       hint: `they are read from $CACHIX_AUTH_TOKEN and $CACHIX_SIGNING_KEY, falling back to ${settings.configPath}; ${NO_TOKEN_HINT}`,
     });
   }
-  const api = apiFor(ctx, settings, { connections: options.jobs * options.numConcurrentChunks + 2 });
+  const api = await apiFor(ctx, settings, { connections: options.jobs * options.numConcurrentChunks + 2 });
   let compression: Compression = options.compressionMethod ?? 'zstd';
   if (!signer) {
     try {

@@ -87,7 +87,7 @@ async function resolveCache(ctx: Context, settings: Settings, arg: string): Prom
     const key = await localCachePublicKey(settings.config, target.url, target.dir, readTextFile);
     return { name: target.url, uri: target.url, publicKeys: [key], isPublic: true };
   }
-  const api = apiFor(ctx, settings);
+  const api = await apiFor(ctx, settings);
   try {
     const cache = await api.getCache(target.name);
     return { name: cache.name, uri: cache.uri, publicKeys: cache.publicSigningKeys, isPublic: cache.isPublic };
