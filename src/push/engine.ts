@@ -79,7 +79,8 @@ export interface PushSummary {
  * The push engine: plan (resolve inputs, closure, ask the destination what it lacks),
  * then stream each missing path `jobs` at a time. It knows nothing of the terminal;
  * everything it has to say goes out as events. The first path that fails for good
- * cancels the rest and fails the push.
+ * cancels the rest and fails the push — unless `keepGoing` (watch modes), where a failed
+ * path is reported and counted, and only the paths that need it fail with it.
  */
 export async function push(req: PushRequest): Promise<PushSummary> {
   const started = Date.now();

@@ -9,6 +9,7 @@ import { isolatedEnv, runCli, type CliResult } from '../support/cli.js';
 import { describeNix } from '../support/nix/available.js';
 import { makeTestClosure } from '../support/nix/closure.js';
 import { startStandIn, type StandIn } from '../support/standin/index.js';
+import { waitFor } from '../support/wait.js';
 import { expectNixAccepts } from './helpers/nix-judge.js';
 
 const hashOf = (path: string): string => path.slice('/nix/store/'.length, '/nix/store/'.length + 32);
@@ -28,14 +29,6 @@ describeNix('cachix daemon run / push / stop, judged by real Nix', () => {
     await server?.close();
   });
 
-  async function until(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
   /** Starts `daemon run CACHE --socket SOCKET` in the background; resolves once it listens. */
   async function startDaemon(cache: string, socket: string): Promise<{ child: ChildProcess; result: Promise<CliResult>; stderr: () => string }> {
     let child: ChildProcess | undefined;
@@ -47,7 +40,7 @@ describeNix('cachix daemon run / push / stop, judged by real Nix', () => {
         c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       },
     });
-    await until('the daemon to listen', () => stderr.includes(`listening on ${socket}`) || child?.exitCode !== null);
+    await waitFor(() => stderr.includes(`listening on ${socket}`) || child?.exitCode !== null, 'the daemon to listen');
     return { child: child!, result, stderr: () => stderr };
   }
 

@@ -6,6 +6,7 @@ import { describeNix } from '../support/nix/available.js';
 import { prepareTestClosureBuild } from '../support/nix/closure.js';
 import { cleanNixEnv, runOk } from '../support/nix/run.js';
 import { startStandIn, type CacheHandle, type StandIn } from '../support/standin/index.js';
+import { waitFor } from '../support/wait.js';
 import { expectNixAccepts } from './helpers/nix-judge.js';
 
 /** The last line of a watch command that finished its queue. */
@@ -39,34 +40,31 @@ describeNix('watch-store and watch-exec, judged by real Nix', () => {
   const publicKey = (name: string): string => formatPublicKeyNix(key.publicKey, `${name}.cachix.org-1`);
   const closureOf = async (top: string): Promise<string[]> => (await runOk('nix-store', ['--query', '--requisites', top])).trim().split('\n');
 
-  async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  it('watch-store pushes what a build registers, then finishes its queue on SIGINT; Nix substitutes the closure', async () => {
-    const handle = await cache('watched');
+  /** Starts `watch-store CACHE` and resolves once it watches; `stderr()` is what it printed so far. */
+  async function startWatchStore(name: string): Promise<{ child: ChildProcess; result: Promise<CliResult>; stderr: () => string }> {
     let child: ChildProcess | undefined;
     let stderr = '';
-    const running: Promise<CliResult> = runCli(['--host', server.apiUrl, 'watch-store', 'watched'], {
+    const result = runCli(['--host', server.apiUrl, 'watch-store', name], {
       env,
       onSpawn: (c) => {
         child = c;
         c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       },
     });
-    await until('the watcher to start', () => stderr.includes('Watching /nix/store for new store paths ...'));
+    await waitFor(() => stderr.includes('Watching /nix/store for new store paths ...') || child?.exitCode !== null, 'the watcher to start');
+    return { child: child!, result, stderr: () => stderr };
+  }
 
+  it('watch-store pushes what a build registers, then finishes its queue on SIGINT; Nix substitutes the closure', async () => {
+    const handle = await cache('watched');
+    const watcher = await startWatchStore('watched');
     const build = await prepareTestClosureBuild();
     try {
       const top = (await runOk('nix-build', build.args, { env: cleanNixEnv() })).trim().split('\n').pop()!;
       const closure = await closureOf(top);
-      await until('the closure to reach the cache', () => closure.every((p) => server.narinfo('watched', hashOf(p)) !== undefined));
-      child!.kill('SIGINT');
-      const result = await running;
+      await waitFor(() => closure.every((p) => server.narinfo('watched', hashOf(p)) !== undefined), 'the closure to reach the cache');
+      watcher.child.kill('SIGINT');
+      const result = await watcher.result;
       expect(result.stderr).toContain('Stopped watching /nix/store');
       expect(result.stderr).toMatch(DONE);
       expectNoFailureFor(result.stderr, closure);
@@ -74,7 +72,7 @@ describeNix('watch-store and watch-exec, judged by real Nix', () => {
       expect(result.stderr).toContain(`Pushing ${top}`);
       await expectNixAccepts(handle.uri, [top], [publicKey('watched')]);
     } finally {
-      child?.kill('SIGKILL');
+      watcher.child.kill('SIGKILL');
       await build.cleanup();
     }
   });
@@ -82,60 +80,42 @@ describeNix('watch-store and watch-exec, judged by real Nix', () => {
   it('watch-store says what is left every second while it drains; a second SIGINT aborts the uploads (exit 130)', async () => {
     await cache('abort');
     server.setFaults({ rate: 1, kinds: ['slow'], on: ['upload'], slowMs: 30_000 });
-    let child: ChildProcess | undefined;
-    let stderr = '';
+    const watcher = await startWatchStore('abort');
     const build = await prepareTestClosureBuild();
     try {
-      const running = runCli(['--host', server.apiUrl, 'watch-store', 'abort'], {
-        env,
-        onSpawn: (c) => {
-          child = c;
-          c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-        },
-      });
-      await until('the watcher to start', () => stderr.includes('Watching /nix/store'));
       await runOk('nix-build', build.args, { env: cleanNixEnv() });
-      await until('an upload to start', () => stderr.includes('Pushing /nix/store/'));
-      child!.kill('SIGINT');
-      await until('a progress line', () => /Waiting to finish: [1-9]\d* pushing, \d+ in queue/.test(stderr), 10_000);
-      child!.kill('SIGINT');
-      const result = await running;
+      await waitFor(() => watcher.stderr().includes('Pushing /nix/store/'), 'an upload to start');
+      watcher.child.kill('SIGINT');
+      await waitFor(() => /Waiting to finish: [1-9]\d* pushing, \d+ in queue/.test(watcher.stderr()), 'a progress line', 10_000);
+      watcher.child.kill('SIGINT');
+      const result = await watcher.result;
       expect(result.code).toBe(130);
       expect(result.stderr.trim().split('\n').pop()).toBe('cachix: interrupted by a second SIGINT; in-flight uploads were aborted');
       expect(server.openUploads()).toBe(0); // aborted, not left behind
     } finally {
       server.setFaults(undefined);
-      child?.kill('SIGKILL');
+      watcher.child.kill('SIGKILL');
       await build.cleanup();
     }
   });
 
   it('watch-store outlives a server that is down: the batch fails in one line, the watcher goes on, exit 1 after draining', async () => {
     await cache('down');
-    let child: ChildProcess | undefined;
-    let stderr = '';
+    const watcher = await startWatchStore('down');
     const build = await prepareTestClosureBuild();
     try {
-      const running = runCli(['--host', server.apiUrl, 'watch-store', 'down'], {
-        env,
-        onSpawn: (c) => {
-          child = c;
-          c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-        },
-      });
-      await until('the watcher to start', () => stderr.includes('Watching /nix/store'));
       server.setDown(true);
       await runOk('nix-build', build.args, { env: cleanNixEnv() });
-      await until('the failure to be reported', () => /^Failed to push \d+ paths? \(\/nix\/store\/.*\): .*connection/m.test(stderr), 30_000);
-      expect(child!.exitCode).toBeNull(); // still watching
-      child!.kill('SIGINT');
-      const result = await running;
+      await waitFor(() => /^Failed to push \d+ paths? \(\/nix\/store\/.*\): .*connection/m.test(watcher.stderr()), 'the failure to be reported', 30_000);
+      expect(watcher.child.exitCode).toBeNull(); // still watching
+      watcher.child.kill('SIGINT');
+      const result = await watcher.result;
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/\nDone, but \d+ paths? could not be pushed \(see above\)\.\n$/);
       expect(result.stderr).not.toMatch(/^\s+at /m);
     } finally {
       server.setDown(false);
-      child?.kill('SIGKILL');
+      watcher.child.kill('SIGKILL');
       await build.cleanup();
     }
   });
@@ -189,7 +169,7 @@ describeNix('watch-store and watch-exec, judged by real Nix', () => {
         c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
       },
     });
-    await until('the command to start', () => stdout.includes('ready'), 10_000);
+    await waitFor(() => stdout.includes('ready'), 'the command to start', 10_000);
     child!.kill('SIGTERM');
     const result = await running;
     expect(result.stdout).toContain('got-term');

@@ -16,7 +16,7 @@ import { startStandIn, type StandIn } from '../support/standin/index.js';
 import { errorLines, expectNoStackTrace } from './support/output.js';
 import { descendantsOf, isAlive, watchDescendants, type ProcInfo } from './support/process-tree.js';
 import { pushMeasured } from './support/usage.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const key = generateSecretKey();
 

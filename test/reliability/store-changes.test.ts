@@ -15,7 +15,7 @@ import { makeManyTinyPaths } from '../support/nix/closure.js';
 import { run, runOk } from '../support/nix/run.js';
 import { startStandIn, type StandIn } from '../support/standin/index.js';
 import { errorLines, expectNoStackTrace } from './support/output.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const key = generateSecretKey();
 
