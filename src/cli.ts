@@ -314,6 +314,19 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
     });
 
   program
+    .command('deploy')
+    .description('Cachix Deploy')
+    .command('activate')
+    .description('activate store paths on Cachix Deploy agents and follow the deployments (token: $CACHIX_ACTIVATE_TOKEN)')
+    .argument('<spec>', 'deploy spec JSON: {"agents": {"<agent>": "/nix/store/…"}}')
+    .option('-a, --agent <name>', 'only this agent (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--async', 'do not wait for the deployments to finish', false)
+    .action(async (spec: string, opts: { agent: string[]; async: boolean }) => {
+      const { activate } = await import('./commands/deploy.js');
+      finish(await activate(context(), { specFile: spec, agents: opts.agent, async: opts.async }));
+    });
+
+  program
     .command('use')
     .description('configure Nix to substitute from a cache')
     .argument('<cache>', 'cache name (or file:///dir for a local cache)')

@@ -8,11 +8,14 @@ import type {
   BinaryCacheCreate,
   CompleteMultipartUpload,
   CompressionQuery,
+  DeployRequest,
+  DeployResponse,
+  Deployment,
   MultipartUploadCreated,
   NarInfoCreate,
   PinCreate,
 } from './types.js';
-import { asBinaryCache, asMultipartCreated, asPartUploadUrl, asStringArray, ShapeError } from './validate.js';
+import { asBinaryCache, asDeployment, asDeployResponse, asMultipartCreated, asPartUploadUrl, asStringArray, ShapeError } from './validate.js';
 
 // ApiError lives in its own module so code that only checks for it does not load undici.
 export { ApiError } from './errors.js';
@@ -33,11 +36,15 @@ export interface CachixApiOptions extends HttpClientOptions {
 /** Typed client of the Cachix HTTP API v1 (spec §9). */
 export class CachixApi {
   readonly http: HttpClient;
+  /** `…/api/v1`: every cache route. */
   private readonly base: string;
+  /** `…/api`: deploy activation lives under v2. */
+  private readonly root: string;
   private readonly token: string | undefined;
 
   constructor(options: CachixApiOptions) {
-    this.base = `${options.host.replace(/\/+$/, '')}/api/v1`;
+    this.root = `${options.host.replace(/\/+$/, '')}/api`;
+    this.base = `${this.root}/v1`;
     this.token = options.token;
     this.http = options.http ?? new HttpClient(options);
   }
@@ -77,6 +84,16 @@ export class CachixApi {
     } catch (error) {
       throw this.cacheError(name, error);
     }
+  }
+
+  /** POST /api/v2/deploy/activate (spec §8), with the activation token as bearer. */
+  async activateDeploy(body: DeployRequest): Promise<DeployResponse> {
+    return this.json('POST', '/v2/deploy/activate', asDeployResponse, body, undefined, this.root);
+  }
+
+  /** GET /api/v1/deploy/deployment/{id}: how a deployment is going. */
+  async deployment(id: string): Promise<Deployment> {
+    return this.json('GET', `/deploy/deployment/${encodeURIComponent(id)}`, asDeployment);
   }
 
   /** The historical create-cache call (spec §5). */
@@ -165,14 +182,14 @@ export class CachixApi {
     return { authorization: `Bearer ${this.token ?? ''}` };
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<HttpResponse> {
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, base = this.base): Promise<HttpResponse> {
     // The full URL (without query) tells the user which host could not be reached.
-    const label = `${method} ${this.base}${path.split('?')[0]}`;
+    const label = `${method} ${base}${path.split('?')[0]}`;
     return this.wrap(
       () =>
         this.http.send({
           method,
-          url: this.base + path,
+          url: base + path,
           headers: body === undefined ? { ...this.authHeader() } : { ...this.authHeader(), ...JSON_HEADERS },
           body: body === undefined ? undefined : JSON.stringify(body),
           label,
@@ -183,9 +200,9 @@ export class CachixApi {
   }
 
   /** A JSON call whose answer is checked by `validate`; a bad answer is one clear ApiError. */
-  private async json<T>(method: 'GET' | 'POST', path: string, validate: (value: unknown) => T, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const response = await this.call(method, path, body, signal);
-    const label = `${method} /api/v1${path.split('?')[0]}`;
+  private async json<T>(method: 'GET' | 'POST', path: string, validate: (value: unknown) => T, body?: unknown, signal?: AbortSignal, base = this.base): Promise<T> {
+    const response = await this.call(method, path, body, signal, base);
+    const label = `${method} ${base === this.root ? '/api' : '/api/v1'}${path.split('?')[0]}`;
     let parsed: unknown;
     try {
       parsed = JSON.parse(response.body.toString('utf8'));

@@ -74,3 +74,24 @@ export interface PinCreate {
   artifacts: string[];
   keep: PinKeep | null;
 }
+
+/** `deploy activate`'s spec file and request body (spec §8): agent name → store path to activate. */
+export interface DeployRequest {
+  agents: Record<string, string>;
+  /** Passed through as the spec file has it. */
+  rollbackScript?: unknown;
+}
+
+/** POST /api/v2/deploy/activate: per agent, the deployment's id and its dashboard page. */
+export interface DeployResponse {
+  agents: Record<string, { id: string; url: string }>;
+}
+
+export type DeploymentStatus = 'Pending' | 'InProgress' | 'Cancelled' | 'Failed' | 'Succeeded';
+
+/** GET /api/v1/deploy/deployment/{uuid} (the fields the client uses). */
+export interface Deployment {
+  id: string;
+  status: DeploymentStatus;
+  storePath: string | undefined;
+}

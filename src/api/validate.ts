@@ -1,4 +1,4 @@
-import type { BinaryCache, MultipartUploadCreated, PartUploadUrl } from './types.js';
+import type { BinaryCache, DeployResponse, Deployment, DeploymentStatus, MultipartUploadCreated, PartUploadUrl } from './types.js';
 
 /** Shape checks for API answers: a wrong shape is a clear error, not a crash deep inside. */
 export class ShapeError extends Error {}
@@ -53,4 +53,25 @@ export function asPartUploadUrl(value: unknown): PartUploadUrl {
   const what = 'part upload URL';
   if (!isObject(value)) throw new ShapeError(`${what} is not a JSON object`);
   return { uploadUrl: expectString(value, 'uploadUrl', what) };
+}
+
+export function asDeployResponse(value: unknown): DeployResponse {
+  const what = 'deploy activation answer';
+  if (!isObject(value) || !isObject(value.agents)) throw new ShapeError(`${what}: "agents" is missing or not an object`);
+  const agents: DeployResponse['agents'] = {};
+  for (const [name, entry] of Object.entries(value.agents)) {
+    if (!isObject(entry)) throw new ShapeError(`${what}: agent "${name}" is not an object`);
+    agents[name] = { id: expectString(entry, 'id', `${what} for ${name}`), url: expectString(entry, 'url', `${what} for ${name}`) };
+  }
+  return { agents };
+}
+
+const DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['Pending', 'InProgress', 'Cancelled', 'Failed', 'Succeeded'];
+
+export function asDeployment(value: unknown): Deployment {
+  const what = 'deployment';
+  if (!isObject(value)) throw new ShapeError(`${what} is not a JSON object`);
+  const status = expectString(value, 'status', what);
+  if (!(DEPLOYMENT_STATUSES as readonly string[]).includes(status)) throw new ShapeError(`${what}: unknown status "${status}"`);
+  return { id: expectString(value, 'id', what), status: status as DeploymentStatus, storePath: typeof value.storePath === 'string' ? value.storePath : undefined };
 }

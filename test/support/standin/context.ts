@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { atLeast, callerOf, type TokenRegistry } from './auth.js';
 import { HttpError } from './http.js';
+import type { DeployState } from './deploy.js';
 import type { CacheRecord, StandInStore } from './store.js';
 import type { Permission } from './types.js';
 
@@ -12,6 +13,7 @@ export interface StandInContext {
   /** HMAC key of the presigned upload URLs. */
   uploadSecret: Buffer;
   minPartSize: number;
+  deploy: DeployState;
   /** Starts the Nix-facing listener of a cache created over the API. */
   openCache(record: CacheRecord): Promise<void>;
 }

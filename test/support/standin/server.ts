@@ -20,7 +20,9 @@ import { FaultPlan } from './faults.js';
 import { HttpError, drain, sendError, sendJson, sendText } from './http.js';
 import { startLogEntry } from './log.js';
 import { listen, listenOnFreshLoopback } from './loopback.js';
+import { DeployState } from './deploy.js';
 import { handleApi } from './routes/api.js';
+import { handleDeploy } from './routes/deploy.js';
 import { handleNix } from './routes/nix-serving.js';
 import { handleUpload } from './routes/upload.js';
 import { StandInStore, type CacheRecord } from './store.js';
@@ -146,6 +148,11 @@ export class StandIn {
     return this.context.store.pins(cacheName).map((pin) => structuredClone(pin));
   }
 
+  /** Cachix Deploy: activation tokens, agents and their scripted deployments, activations received. */
+  get deploy(): DeployState {
+    return this.context.deploy;
+  }
+
   /** Multipart uploads neither completed nor aborted. */
   openUploads(): number {
     return this.context.store.uploads.size;
@@ -201,8 +208,9 @@ export class StandIn {
     }
     const fault = this.faults.decide(route, req.method ?? 'GET', ctx.path);
     if (fault !== undefined) entry.fault = fault;
+    const isDeploy = /^\/api\/v[12]\/deploy\//.test(ctx.path);
     await this.serve(ctx, fault, () =>
-      route === 'upload' ? handleUpload(ctx, { omitETag: fault === 'no-etag' }) : handleApi(ctx),
+      route === 'upload' ? handleUpload(ctx, { omitETag: fault === 'no-etag' }) : isDeploy ? handleDeploy(ctx) : handleApi(ctx),
     );
   }
 
@@ -314,6 +322,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
     apiUrl,
     uploadSecret: randomBytes(32),
     minPartSize: options.minPartSize ?? 5 * 1024 * 1024,
+    deploy: new DeployState(),
     openCache: (record) => standIn!.openCache(record),
   };
   standIn = new StandIn(server, apiUrl, context, faults, ownsDataDir);
