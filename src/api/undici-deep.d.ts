@@ -19,3 +19,7 @@ declare module 'undici/lib/dispatcher/dispatcher.js' {
   const Dispatcher: unknown;
   export default Dispatcher;
 }
+declare module 'undici/lib/web/websocket/websocket.js' {
+  const websocket: unknown;
+  export default websocket;
+}

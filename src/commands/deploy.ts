@@ -3,12 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../api/errors.js';
 import { apiFor } from '../api/for-settings.js';
 import type { CachixApi } from '../api/client.js';
-import type { DeployRequest, DeployResponse, Deployment } from '../api/types.js';
+import type { DeployRequest, Deployment } from '../api/types.js';
 import { loadSettings } from '../config/settings.js';
 import { retryScale } from '../config/tuning.js';
 import type { Context } from '../context.js';
 import { CachixError } from '../errors.js';
-import { registerSecret } from '../util/redact.js';
+import { redact, registerSecret } from '../util/redact.js';
 
 export interface DeployActivateArgs {
   specFile: string;
@@ -23,8 +23,9 @@ const FINAL = new Set(['Succeeded', 'Failed', 'Cancelled']);
 
 /**
  * `deploy activate SPEC.json`: asks Cachix Deploy to activate each agent's store path, then
- * (unless --async) follows every deployment until it ends. Exit 1 unless all succeeded. The
- * dashboard URL of each deployment is printed; its log is there.
+ * (unless --async) follows every deployment until it ends, streaming its activation log, as the
+ * real client does and in its shape (on stdout: the overview, `[agent] log line`s, the summary).
+ * Exit 1 unless all succeeded.
  */
 export async function activate(ctx: Context, args: DeployActivateArgs): Promise<number> {
   const token = ctx.env.CACHIX_ACTIVATE_TOKEN;
@@ -43,37 +44,47 @@ export async function activate(ctx: Context, args: DeployActivateArgs): Promise<
         ? new CachixError('Cachix Deploy refused the activation token (401)', { hint: 'check CACHIX_ACTIVATE_TOKEN', cause: error })
         : error;
     });
-    for (const [agent, deployment] of Object.entries(response.agents)) {
-      ctx.stderr.write(`Deploying ${agent} (${request.agents[agent] ?? 'unknown path'}): ${deployment.url}\n`);
-    }
+    const agents = Object.entries(response.agents);
+    ctx.stdout.write(['Deploying agents:', ...agents.map(([agent, d]) => `[${agent}] ${d.url}`)].join('\n') + '\n');
     if (args.async) return 0;
-    const outcomes = await Promise.all(Object.entries(response.agents).map(([agent, d]) => follow(ctx, api, agent, d, POLL_MS * retryScale(ctx.env))));
-    const failed = outcomes.filter((o) => o.deployment.status !== 'Succeeded');
-    if (failed.length === 0) {
-      ctx.stderr.write('All deployments succeeded.\n');
-      return 0;
-    }
-    for (const { agent, deployment, url } of failed) ctx.stderr.write(`Deployment of ${agent} ${deployment.status.toLowerCase()}: ${url}\n`);
-    return 1;
+    ctx.stdout.write('\n');
+    const { streamDeployLog } = await import('../api/deploy-log.js');
+    const pollMs = POLL_MS * retryScale(ctx.env);
+    const outcomes = await Promise.all(
+      agents.map(async ([agent, d]) => {
+        const log = streamDeployLog({
+          host: settings.hostname,
+          token,
+          deploymentId: d.id,
+          dispatcher: api.http.dispatcher,
+          onLine: (line) => ctx.stdout.write(`[${agent}] ${redact(line)}\n`),
+        });
+        const deployment = await follow(api, d.id, pollMs);
+        // A finished deployment's log still has its last lines on the way.
+        if (deployment.status === 'Succeeded' || deployment.status === 'Failed') await log;
+        return { agent, deployment };
+      }),
+    );
+    ctx.stdout.write(['', 'Deployment summary:', ...outcomes.map(({ agent, deployment }) => `[${agent}] ${SUMMARY[deployment.status]}`)].join('\n') + '\n');
+    return outcomes.every((o) => o.deployment.status === 'Succeeded') ? 0 : 1;
   } finally {
     await api.close();
   }
 }
 
-/** Polls one deployment until it ends, printing each status change. */
-async function follow(
-  ctx: Context,
-  api: CachixApi,
-  agent: string,
-  { id, url }: DeployResponse['agents'][string],
-  pollMs: number,
-): Promise<{ agent: string; deployment: Deployment; url: string }> {
-  let last: string | undefined;
+const SUMMARY: Record<Deployment['status'], string> = {
+  Succeeded: 'Deployed successfully',
+  Failed: 'Failed to deploy',
+  Cancelled: 'Deployment cancelled',
+  InProgress: 'Still deploying',
+  Pending: 'Deployment not started',
+};
+
+/** Asks how a deployment is going until it ends. */
+async function follow(api: CachixApi, id: string, pollMs: number): Promise<Deployment> {
   for (;;) {
     const deployment = await api.deployment(id);
-    if (deployment.status !== last) ctx.stderr.write(`${agent}: ${deployment.status}\n`);
-    last = deployment.status;
-    if (FINAL.has(deployment.status)) return { agent, deployment, url };
+    if (FINAL.has(deployment.status)) return deployment;
     await sleep(pollMs);
   }
 }

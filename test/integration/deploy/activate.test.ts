@@ -17,7 +17,7 @@ describe('cachix deploy activate', () => {
   beforeAll(async () => {
     server = await startStandIn();
     server.deploy.tokens.add(TOKEN);
-    server.deploy.addAgent('web', ['Pending', 'InProgress', 'InProgress', 'Succeeded']);
+    server.deploy.addAgent('web', ['Pending', 'InProgress', 'InProgress', 'Succeeded'], ['building the profile', 'switching to it']);
     server.deploy.addAgent('db', ['InProgress', 'Succeeded']);
     server.deploy.addAgent('broken', ['Pending', 'InProgress', 'Failed']);
     dir = await mkdtemp(join(tmpdir(), 'deploy-'));
@@ -29,17 +29,25 @@ describe('cachix deploy activate', () => {
   const deploy = async (args: string[], extra: NodeJS.ProcessEnv = { CACHIX_ACTIVATE_TOKEN: TOKEN }) =>
     runCli(['--host', server.apiUrl, 'deploy', 'activate', ...args], { env: await isolatedEnv(extra) });
 
-  it('activates every agent of the spec, follows each deployment to the end and exits 0', async () => {
+  it('activates every agent of the spec, streams each activation log, follows each deployment to the end and exits 0', async () => {
     const before = server.deploy.activations.length;
     const result = await deploy([spec]);
     expect(result.code, result.stderr).toBe(0);
     expect(server.deploy.activations.slice(before)).toEqual([{ agents: { web: PATH_A, db: PATH_B }, rollbackScript: { web: '/nix/store/x-rollback' } }]);
-    expect(result.stderr).toMatch(new RegExp(`^Deploying web \\(${PATH_A}\\): ${server.apiUrl}/deploy/deployment/[0-9a-f-]{36}$`, 'm'));
-    // Each status change once, in order, per agent.
-    expect(result.stderr.split('\n').filter((l) => l.startsWith('web: '))).toEqual(['web: Pending', 'web: InProgress', 'web: Succeeded']);
-    expect(result.stderr.split('\n').filter((l) => l.startsWith('db: '))).toEqual(['db: InProgress', 'db: Succeeded']);
-    expect(result.stderr).toMatch(/All deployments succeeded\.\n$/);
-    expect(result.stderr).not.toContain(TOKEN);
+    const url = `${server.apiUrl}/deploy/deployment/[0-9a-f-]{36}`;
+    expect(result.stdout).toMatch(new RegExp(`^Deploying agents:\n\\[web\\] ${url}\n\\[db\\] ${url}\n\n`));
+    // The log, line by line and in order, per agent (the two agents' lines may interleave).
+    const log = result.stdout.split('\nDeployment summary:')[0]!.split('\n').slice(3); // after the overview
+    expect(log.filter((l) => l.startsWith('[web] '))).toEqual([
+      `[web] Activating ${PATH_A}`,
+      '[web] building the profile',
+      '[web] switching to it',
+      '[web] Successfully activated the deployment',
+    ]);
+    expect(result.stdout).toMatch(/\nDeployment summary:\n\[web\] Deployed successfully\n\[db\] Deployed successfully\n$/);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).not.toContain(TOKEN);
+    expect(server.deploy.logViews.slice(-2).map((v) => v.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
     // Bearer with the activation token on both routes.
     const deployRequests = server.log.filter((e) => e.path.includes('/deploy/'));
     expect(deployRequests.every((e) => e.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
@@ -53,7 +61,7 @@ describe('cachix deploy activate', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(server.deploy.activations.slice(before)).toEqual([{ agents: { db: PATH_B }, rollbackScript: { web: '/nix/store/x-rollback' } }]);
     expect(server.log.slice(logBefore).filter((e) => e.path.startsWith('/api/v1/deploy/deployment/'))).toEqual([]);
-    expect(result.stderr).not.toMatch(/^db: /m);
+    expect(result.stdout).toMatch(/^Deploying agents:\n\[db\] \S+\n$/);
   });
 
   it('exits 1 naming the failed deployment and its page', async () => {
@@ -61,8 +69,8 @@ describe('cachix deploy activate', () => {
     await writeFile(failing, JSON.stringify({ agents: { broken: PATH_A, db: PATH_B } }));
     const result = await deploy([failing]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^Deployment of broken failed: ${server.apiUrl}/deploy/deployment/[0-9a-f-]{36}$`, 'm'));
-    expect(result.stderr).toMatch(/^db: Succeeded$/m);
+    expect(result.stdout).toContain('[broken] Failed to activate the deployment\n');
+    expect(result.stdout).toMatch(/\nDeployment summary:\n\[broken\] Failed to deploy\n\[db\] Deployed successfully\n$/);
   });
 
   it.each([

@@ -15,6 +15,8 @@ export interface DeploymentRecord {
   /** The statuses still to report; the last one stays. */
   script: DeploymentStatus[];
   status: DeploymentStatus;
+  /** The activation log's lines, its closing line included. */
+  log: string[];
 }
 
 export class DeployState {
@@ -22,12 +24,14 @@ export class DeployState {
   /** Each activation's body, as received. */
   readonly activations: unknown[] = [];
   readonly deployments = new Map<string, DeploymentRecord>();
-  private readonly agents = new Map<string, DeploymentStatus[]>();
+  /** Each log view opened over the websocket: the deployment and the Authorization it came with. */
+  readonly logViews: { id: string; authorization: string | undefined }[] = [];
+  private readonly agents = new Map<string, { statuses: DeploymentStatus[]; log: string[] }>();
   private index = 0;
 
   /** An agent of the workspace; its deployments report `statuses` one per query (default: straight to Succeeded). */
-  addAgent(name: string, statuses: DeploymentStatus[] = ['Pending', 'InProgress', 'Succeeded']): void {
-    this.agents.set(name, statuses);
+  addAgent(name: string, statuses: DeploymentStatus[] = ['Pending', 'InProgress', 'Succeeded'], log: string[] = []): void {
+    this.agents.set(name, { statuses, log });
   }
 
   hasAgent(name: string): boolean {
@@ -35,7 +39,11 @@ export class DeployState {
   }
 
   start(agent: string, storePath: string): DeploymentRecord {
-    const script = [...this.agents.get(agent)!];
+    const { statuses, log } = this.agents.get(agent)!;
+    const script = [...statuses];
+    // The agent ends its log with one of these (the real client reads until it sees them).
+    const last = script[script.length - 1];
+    const closing = last === 'Succeeded' ? ['Successfully activated the deployment'] : last === 'Failed' ? ['Failed to activate the deployment'] : [];
     const record: DeploymentRecord = {
       id: randomUUID(),
       agent,
@@ -44,6 +52,7 @@ export class DeployState {
       createdOn: new Date().toISOString(),
       script,
       status: script[0] ?? 'Pending',
+      log: [`Activating ${storePath}`, ...log, ...closing],
     };
     this.deployments.set(record.id, record);
     return record;

@@ -23,6 +23,7 @@ import { listen, listenOnFreshLoopback } from './loopback.js';
 import { DeployState } from './deploy.js';
 import { handleApi } from './routes/api.js';
 import { handleDeploy } from './routes/deploy.js';
+import { handleDeployLogUpgrade } from './routes/deploy-log.js';
 import { handleNix } from './routes/nix-serving.js';
 import { handleUpload } from './routes/upload.js';
 import { StandInStore, type CacheRecord } from './store.js';
@@ -314,6 +315,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   let standIn: StandIn | undefined;
   const server = createServer((req, res) => void standIn!.onApiRequest(req, res));
   server.on('connection', (socket: Socket) => standIn!.onApiConnection(socket));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) => handleDeployLogUpgrade(standIn!.deploy, req, socket));
   const { host, port } = await listen(server, '127.0.0.1');
   const apiUrl = `http://${host}:${port}`;
   const context: StandInContext = {
