@@ -280,9 +280,10 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
     ),
   )
     .addOption(socketOption(false))
+    .option('--no-remote-stop', 'refuse `daemon stop` from clients (only SIGINT/SIGTERM stop it)')
     .action(async (cache: string, opts: Record<string, unknown>) => {
       const { run } = await import('./commands/daemon.js');
-      finish(await run(context(), { cache, socket: opts.socket as string | undefined, options: watchOptionsFrom(opts) }));
+      finish(await run(context(), { cache, socket: opts.socket as string | undefined, remoteStop: opts.remoteStop !== false, options: watchOptionsFrom(opts) }));
     });
   daemon
     .command('push')

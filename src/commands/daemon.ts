@@ -7,6 +7,7 @@ import { DaemonServer } from '../daemon/server.js';
 import { daemonSocketPath } from '../daemon/socket-path.js';
 import { NixStore } from '../nix/store.js';
 import { humanSize } from '../ui/format.js';
+import { readAll } from '../util/read-stdin.js';
 import { stopOnSignals } from '../util/stop-signals.js';
 import type { WatchSession } from '../watch/session.js';
 import { finishSession, openWatchSession, type WatchOptions } from './watch-common.js';
@@ -14,6 +15,8 @@ import { finishSession, openWatchSession, type WatchOptions } from './watch-comm
 export interface DaemonRunArgs {
   cache: string;
   socket: string | undefined;
+  /** --no-remote-stop makes this false: ClientStop is refused. */
+  remoteStop: boolean;
   options: WatchOptions;
 }
 
@@ -25,7 +28,7 @@ export async function run(ctx: Context, args: DaemonRunArgs): Promise<number> {
   const controller = new AbortController();
   const session = await openWatchSession(ctx, new NixStore(), args.cache, args.options, controller.signal);
   const socketPath = daemonSocketPath(ctx.env, args.socket);
-  const daemon = await serve(ctx, session, socketPath, args.cache, controller);
+  const daemon = await serve(ctx, session, socketPath, args.cache, controller, args.remoteStop);
   ctx.stderr.write(`Cachix daemon for ${args.cache} listening on ${socketPath} ...\n`);
   return daemon.finished;
 }
@@ -37,6 +40,7 @@ export async function serve(
   socketPath: string,
   cache: string,
   controller: AbortController,
+  remoteStop = true,
 ): Promise<{ server: DaemonServer; finished: Promise<number> }> {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -48,11 +52,15 @@ export async function serve(
       socketPath,
       cache,
       session,
-      stop: async () => {
-        const code = await finish();
-        return { exitCode: code, exitMessage: code === 0 ? null : 'some store paths could not be pushed' };
-      },
-      onStopped: stop,
+      ...(remoteStop
+        ? {
+            stop: async () => {
+              const code = await finish();
+              return { exitCode: code, exitMessage: code === 0 ? null : 'some store paths could not be pushed' };
+            },
+            onStopped: stop,
+          }
+        : {}),
     });
   } catch (error) {
     await session.finish();
@@ -84,16 +92,19 @@ export interface DaemonPushArgs {
 
 /** `daemon push`: hands paths to the daemon; with --wait, reports their push and exits 1 if one failed. */
 export async function push(ctx: Context, args: DaemonPushArgs): Promise<number> {
-  // A post-build hook runs `daemon push $OUT_PATHS`, which can be empty: that is no error (it would fail the build).
-  if (args.paths.length === 0) return 0;
+  // Paths from the arguments, else (as the real client since 1.9) whitespace-separated from a
+  // stdin that is not a terminal. None at all is no error: a post-build hook's $OUT_PATHS can be
+  // empty, and failing there would fail the build.
+  const given = args.paths.length > 0 || ctx.stdin.isTTY ? args.paths : (await readAll(ctx.stdin)).split(/\s+/).filter((p) => p !== '');
+  if (given.length === 0) return 0;
   // The daemon's working directory is not ours: ./result must mean ours.
-  const storePaths = args.paths.map((p) => resolve(p));
+  const storePaths = given.map((p) => resolve(p));
   let failed = 0;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
   const client = await DaemonClient.connect(daemonSocketPath(ctx.env, args.socket), (message) => {
     if (message.tag === 'DaemonError') {
-      ctx.stderr.write(`cachix: the daemon refused the request: ${message.contents}\n`);
+      ctx.stderr.write(`cachix: the daemon refused the request: ${message.contents.contents}\n`);
       failed++;
       finished();
     } else if (message.tag === 'DaemonPushEvent') {
@@ -112,12 +123,12 @@ export async function push(ctx: Context, args: DaemonPushArgs): Promise<number> 
 
 function eventLine(event: PushEventMessage): string | undefined {
   switch (event.tag) {
-    case 'PushStorePathAttempt':
-      return `${event.contents.retryCount > 0 ? `retry #${event.contents.retryCount} ` : ''}Pushing ${event.contents.storePath} (${humanSize(event.contents.narSize)})`;
+    case 'PushStorePathAttempt': {
+      const [path, size, { retryCount }] = event.contents;
+      return `${retryCount > 0 ? `retry #${retryCount} ` : ''}Pushing ${path} (${humanSize(size)})`;
+    }
     case 'PushStorePathFailed':
-      return `Failed to push ${event.contents.storePath}: ${event.contents.reason}`;
-    case 'PushStorePathInvalid':
-      return `Warning: ${event.contents.storePath} ${event.contents.reason}, skipping`;
+      return `Failed to push ${event.contents[0]}: ${event.contents[1]}`;
     default:
       return undefined;
   }
@@ -126,11 +137,23 @@ function eventLine(event: PushEventMessage): string | undefined {
 /** `daemon stop`: asks the daemon to finish its queue and exit; exits with the daemon's exit code. */
 export async function stop(ctx: Context, args: { socket: string | undefined }): Promise<number> {
   let exit: { exitCode: number; exitMessage: string | null } | undefined;
+  let refusal: string | undefined;
+  let answered!: () => void;
+  const answer = new Promise<void>((r) => (answered = r));
   const client = await DaemonClient.connect(daemonSocketPath(ctx.env, args.socket), (message) => {
     if (message.tag === 'DaemonExit') exit = message.contents;
+    if (message.tag === 'DaemonError') {
+      refusal = message.contents.contents;
+      answered();
+    }
   });
   await client.send({ tag: 'ClientStop' });
-  await client.closed();
+  // DaemonExit comes once the queue is done, then the daemon closes; a refusal leaves it open.
+  await Promise.race([client.closed(), answer]);
+  if (refusal !== undefined) {
+    await client.end();
+    throw new CachixError(`the daemon refused to stop: ${refusal}`);
+  }
   if (!exit) throw new CachixError('the daemon closed the connection without saying how it ended');
   if (exit.exitMessage) ctx.stderr.write(`${exit.exitMessage}\n`);
   return exit.exitCode;

@@ -1,6 +1,7 @@
 /**
- * The daemon's socket protocol (spec §8; the real client's Daemon/PROTOCOL.md): one JSON value
- * per line, Aeson-style tagged objects `{"tag": …, "contents": …}`.
+ * The daemon's socket protocol (spec §8; the real client's PROTOCOL.md): one JSON value per
+ * line, Aeson-style tagged objects `{"tag": …, "contents": …}`; push events carry positional
+ * `contents` arrays, as Aeson encodes constructors with several fields.
  */
 export type ClientMessage =
   | { tag: 'ClientPushRequest'; contents: { storePaths: string[]; subscribeToUpdates: boolean } }
@@ -10,32 +11,38 @@ export type ClientMessage =
 
 export type PushEventMessage =
   | { tag: 'PushStarted' }
-  | { tag: 'PushStorePathAttempt'; contents: { storePath: string; narSize: number; retryCount: number } }
-  | { tag: 'PushStorePathDone'; contents: { storePath: string } }
-  | { tag: 'PushStorePathFailed'; contents: { storePath: string; reason: string } }
-  | { tag: 'PushStorePathInvalid'; contents: { storePath: string; reason: string } }
-  | { tag: 'PushFinished'; contents: { pushed: number; failed: number } };
+  /** [store path, NAR size, retry status] */
+  | { tag: 'PushStorePathAttempt'; contents: [string, number, { retryCount: number }] }
+  /** [store path, bytes so far, total] */
+  | { tag: 'PushStorePathProgress'; contents: [string, number, number] }
+  | { tag: 'PushStorePathDone'; contents: [string] }
+  /** [store path, error message]; also for an input that is not a valid store path */
+  | { tag: 'PushStorePathFailed'; contents: [string, string] }
+  | { tag: 'PushFinished' };
 
 export type DaemonMessage =
   | { tag: 'DaemonPong' }
   | { tag: 'DaemonExit'; contents: { exitCode: number; exitMessage: string | null } }
   | { tag: 'DaemonPushEvent'; contents: { eventTimestamp: string; eventPushId: string; eventMessage: PushEventMessage } }
-  | { tag: 'DaemonError'; contents: string }
+  | { tag: 'DaemonError'; contents: { tag: 'UnsupportedCommand'; contents: string } }
   | { tag: 'DaemonDiagnosticsResult'; contents: { cache: string; pushing: number; queued: number } };
 
 export function encode(message: ClientMessage | DaemonMessage): string {
   return `${JSON.stringify(message)}\n`;
 }
 
-/** A client line as a message, or a description of what is wrong with it. */
-export function decodeClientMessage(line: string): ClientMessage | { error: string } {
+/**
+ * A client line as a message, or what is wrong with it: `unsupported` is answered with
+ * DaemonError (UnsupportedCommand), `malformed` (not JSON) only logged, as the real daemon does.
+ */
+export function decodeClientMessage(line: string): ClientMessage | { error: string; kind: 'unsupported' | 'malformed' } {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return { error: 'not JSON' };
+    return { error: 'not JSON', kind: 'malformed' };
   }
-  if (typeof value !== 'object' || value === null || typeof (value as { tag?: unknown }).tag !== 'string') return { error: 'expected {"tag": …}' };
+  if (typeof value !== 'object' || value === null || typeof (value as { tag?: unknown }).tag !== 'string') return { error: 'expected {"tag": …}', kind: 'unsupported' };
   const { tag, contents } = value as { tag: string; contents?: unknown };
   switch (tag) {
     case 'ClientStop':
@@ -45,12 +52,12 @@ export function decodeClientMessage(line: string): ClientMessage | { error: stri
     case 'ClientPushRequest': {
       const c = contents as { storePaths?: unknown; subscribeToUpdates?: unknown } | undefined;
       if (!c || !Array.isArray(c.storePaths) || !c.storePaths.every((p) => typeof p === 'string')) {
-        return { error: 'ClientPushRequest needs contents.storePaths: [string]' };
+        return { error: 'ClientPushRequest needs contents.storePaths: [string]', kind: 'unsupported' };
       }
       return { tag, contents: { storePaths: c.storePaths as string[], subscribeToUpdates: c.subscribeToUpdates === true } };
     }
     default:
-      return { error: `unknown message ${tag}` };
+      return { error: `unknown message ${tag}`, kind: 'unsupported' };
   }
 }
 

@@ -14,7 +14,7 @@ export interface DaemonServerOptions {
   session: WatchSession;
   /**
    * ClientStop: finish the queue; what it resolves with goes back to the client as DaemonExit,
-   * then `onStopped` is called. Without it (watch-exec's own daemon) ClientStop is refused.
+   * then `onStopped` is called. Without it (watch-exec's own daemon, or --no-remote-stop) ClientStop is refused.
    */
   stop?: () => Promise<{ exitCode: number; exitMessage: string | null }>;
   onStopped?: () => void;
@@ -66,35 +66,38 @@ export class DaemonServer {
       'data',
       lineReader((line) => {
         // A request that fails is this client's answer, never the daemon's end.
-        this.handle(line, send, socket).catch((error: unknown) => send({ tag: 'DaemonError', contents: redact(describeError(error)) }));
+        this.handle(line, send, socket).catch((error: unknown) => send(unsupported(redact(describeError(error)))));
       }),
     );
   }
 
   private async handle(line: string, send: (m: DaemonMessage) => void, socket: Socket): Promise<void> {
     const message = decodeClientMessage(line);
-    if ('error' in message) return send({ tag: 'DaemonError', contents: message.error });
+    if ('error' in message) {
+      if (message.kind === 'malformed') return; // the real daemon logs and ignores it
+      return send(unsupported(message.error));
+    }
     switch (message.tag) {
       case 'ClientPing':
         return send({ tag: 'DaemonPong' });
       case 'ClientDiagnosticsRequest':
         return send({ tag: 'DaemonDiagnosticsResult', contents: { cache: this.options.cache, ...this.options.session.status() } });
       case 'ClientPushRequest': {
-        if (this.stopping) return send({ tag: 'DaemonError', contents: 'the daemon is stopping and takes no more paths' });
+        if (this.stopping) return send(unsupported('the daemon is stopping and takes no more paths'));
         const { storePaths, subscribeToUpdates } = message.contents;
         if (!subscribeToUpdates) return this.options.session.add(storePaths);
         const pushId = randomUUID();
         const emit = (eventMessage: PushEventMessage): void =>
           send({ tag: 'DaemonPushEvent', contents: { eventTimestamp: new Date().toISOString(), eventPushId: pushId, eventMessage } });
         emit({ tag: 'PushStarted' });
-        const result = await this.options.session.pushNow(storePaths, (event) => {
+        await this.options.session.pushNow(storePaths, (event) => {
           const translated = translate(event);
           if (translated) emit(translated);
         });
-        return emit({ tag: 'PushFinished', contents: result });
+        return emit({ tag: 'PushFinished' });
       }
       case 'ClientStop': {
-        if (!this.options.stop) return send({ tag: 'DaemonError', contents: 'this daemon belongs to cachix watch-exec and stops when its command exits' });
+        if (!this.options.stop) return send(unsupported('this daemon does not take stop requests (watch-exec\'s own, or run with --no-remote-stop): it stops on SIGINT/SIGTERM or when its command exits'));
         this.stopping = true;
         const exit = await this.options.stop();
         send({ tag: 'DaemonExit', contents: exit });
@@ -105,19 +108,27 @@ export class DaemonServer {
   }
 }
 
-/** Engine events as the protocol's push events (plan and progress details stay inside). */
+/** The protocol's only error answer (PROTOCOL.md: UnsupportedCommand), with what went wrong. */
+function unsupported(text: string): DaemonMessage {
+  return { tag: 'DaemonError', contents: { tag: 'UnsupportedCommand', contents: text } };
+}
+
+/** Engine events as the protocol's push events. */
 function translate(event: PushEvent): PushEventMessage | undefined {
   switch (event.type) {
     case 'path-started':
-      return { tag: 'PushStorePathAttempt', contents: { storePath: event.path, narSize: event.narSize, retryCount: event.attempt } };
+      return { tag: 'PushStorePathAttempt', contents: [event.path, event.narSize, { retryCount: event.attempt }] };
+    case 'path-progress':
+      return { tag: 'PushStorePathProgress', contents: [event.path, event.bytes, event.narSize] };
     case 'path-done':
-      return { tag: 'PushStorePathDone', contents: { storePath: event.path } };
+      return { tag: 'PushStorePathDone', contents: [event.path] };
     case 'path-failed':
-      return { tag: 'PushStorePathFailed', contents: { storePath: event.path, reason: redact(describeError(event.error)) } };
+      return { tag: 'PushStorePathFailed', contents: [event.path, redact(describeError(event.error))] };
     case 'input-skipped':
-      return { tag: 'PushStorePathInvalid', contents: { storePath: event.input, reason: event.reason } };
+      // The protocol has no "invalid" event: a path that cannot be pushed failed.
+      return { tag: 'PushStorePathFailed', contents: [event.input, event.reason] };
     case 'batch-failed':
-      return { tag: 'PushStorePathFailed', contents: { storePath: event.paths.join(' '), reason: redact(describeError(event.error)) } };
+      return { tag: 'PushStorePathFailed', contents: [event.paths.join(' '), redact(describeError(event.error))] };
     default:
       return undefined;
   }

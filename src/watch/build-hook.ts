@@ -30,7 +30,8 @@ export async function writeBuildHook(env: NodeJS.ProcessEnv, cachix: { node: str
       '# Written by cachix watch-exec: hands what Nix just built to the cachix of that run.',
       '# Nix 2.8 leaves OUT_PATHS empty for local builds (fixed in later Nix): then ask for the outputs of DRV_PATH.',
       'paths=${OUT_PATHS:-$(nix-store --query --outputs "$DRV_PATH")}',
-      `exec ${shellQuote(cachix.node)} ${shellQuote(cachix.script)} daemon push --socket ${shellQuote(socketPath)} $paths`,
+      // </dev/null: with no paths, `daemon push` would read them from stdin, which Nix may leave open.
+      `exec ${shellQuote(cachix.node)} ${shellQuote(cachix.script)} daemon push --socket ${shellQuote(socketPath)} $paths </dev/null`,
       '',
     ].join('\n'),
   );

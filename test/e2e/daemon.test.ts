@@ -30,10 +30,10 @@ describeNix('cachix daemon run / push / stop, judged by real Nix', () => {
   });
 
   /** Starts `daemon run CACHE --socket SOCKET` in the background; resolves once it listens. */
-  async function startDaemon(cache: string, socket: string): Promise<{ child: ChildProcess; result: Promise<CliResult>; stderr: () => string }> {
+  async function startDaemon(cache: string, socket: string, extra: string[] = []): Promise<{ child: ChildProcess; result: Promise<CliResult>; stderr: () => string }> {
     let child: ChildProcess | undefined;
     let stderr = '';
-    const result = runCli(['--host', server.apiUrl, 'daemon', 'run', '--socket', socket, cache], {
+    const result = runCli(['--host', server.apiUrl, 'daemon', 'run', '--socket', socket, ...extra, cache], {
       env,
       onSpawn: (c) => {
         child = c;
@@ -60,6 +60,11 @@ describeNix('cachix daemon run / push / stop, judged by real Nix', () => {
     expect(handedOver).toMatchObject({ code: 0, stderr: '' });
     // A hook's empty $OUT_PATHS: nothing to do, and no error that would fail the build.
     expect(await runCli(['daemon', 'push', '-s', socket], { env })).toMatchObject({ code: 0, stderr: '' });
+    // Paths on stdin (any whitespace between them), waited for.
+    const third = await makeTestClosure();
+    const piped = await runCli(['daemon', 'push', '-s', socket, '--wait'], { env, input: `${third.top}\n\t${third.paths[0]}\n` });
+    expect(piped.code, piped.stderr).toBe(0);
+    for (const p of third.paths) expect(server.narinfo('daemon', hashOf(p)), p).toBeDefined();
 
     const doctor = await runCli(['daemon', 'doctor', '-s', socket], { env });
     expect(doctor.code, doctor.stdout).toBe(0);
@@ -115,6 +120,15 @@ describeNix('cachix daemon run / push / stop, judged by real Nix', () => {
     const ended = await third.result;
     expect(ended.code).toBe(0);
     expect(ended.stderr).toContain('Stopping: pushing what is queued');
+
+    // --no-remote-stop: `daemon stop` is refused in one line, the daemon goes on until a signal.
+    const pinned = await startDaemon('daemon-sock', socket, ['--no-remote-stop']);
+    const refused = await runCli(['daemon', 'stop', '-s', socket], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toMatch(/^cachix: the daemon refused to stop: this daemon does not take stop requests/);
+    expect(pinned.child.exitCode).toBeNull();
+    pinned.child.kill('SIGTERM');
+    expect((await pinned.result).code).toBe(0);
 
     const nobody = await runCli(['daemon', 'push', '-s', join(dir, 'nobody.sock'), '/nix/store/x'], { env });
     expect(nobody.code).toBe(1);

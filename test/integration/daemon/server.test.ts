@@ -58,12 +58,11 @@ describe('daemon server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('answers ping and diagnostics, and one DaemonError per bad line without dropping the connection', async () => {
-    const answers = await exchange(join(dir, 'd.sock'), ['{"tag":"ClientPing"}', 'garbage', '{"tag":"Nope"}', '{"tag":"ClientDiagnosticsRequest"}'], 4);
+  it('answers ping and diagnostics, ignores a line that is not JSON, and answers an unknown message with UnsupportedCommand, keeping the connection', async () => {
+    const answers = await exchange(join(dir, 'd.sock'), ['{"tag":"ClientPing"}', 'garbage', '{"tag":"Nope"}', '{"tag":"ClientDiagnosticsRequest"}'], 3);
     expect(answers).toEqual([
       { tag: 'DaemonPong' },
-      { tag: 'DaemonError', contents: 'not JSON' },
-      { tag: 'DaemonError', contents: 'unknown message Nope' },
+      { tag: 'DaemonError', contents: { tag: 'UnsupportedCommand', contents: 'unknown message Nope' } },
       { tag: 'DaemonDiagnosticsResult', contents: { cache: 'mycache', pushing: 2, queued: 5 } },
     ]);
   });
@@ -78,18 +77,22 @@ describe('daemon server', () => {
       4,
     )) as { tag: string; contents: { eventPushId: string; eventTimestamp: string; eventMessage: unknown } }[];
     expect(added).toEqual([['/nix/store/a']]);
+    // The shapes of the real daemon's PROTOCOL.md: positional contents, a bare PushFinished.
     expect(answers.map((a) => a.contents.eventMessage)).toEqual([
       { tag: 'PushStarted' },
-      { tag: 'PushStorePathAttempt', contents: { storePath: '/nix/store/b', narSize: 1024, retryCount: 0 } },
-      { tag: 'PushStorePathDone', contents: { storePath: '/nix/store/b' } },
-      { tag: 'PushFinished', contents: { pushed: 1, failed: 0 } },
+      { tag: 'PushStorePathAttempt', contents: ['/nix/store/b', 1024, { retryCount: 0 }] },
+      { tag: 'PushStorePathDone', contents: ['/nix/store/b'] },
+      { tag: 'PushFinished' },
     ]);
     expect(new Set(answers.map((a) => a.contents.eventPushId)).size).toBe(1);
     for (const a of answers) expect(Number.isNaN(Date.parse(a.contents.eventTimestamp))).toBe(false);
   });
 
-  it('a daemon without a stop handler (watch-exec’s own) refuses ClientStop and keeps taking paths', async () => {
+  it('a daemon without a stop handler (watch-exec’s own, --no-remote-stop) refuses ClientStop and keeps taking paths', async () => {
     const answers = await exchange(join(dir, 'd.sock'), ['{"tag":"ClientStop"}', '{"tag":"ClientPing"}'], 2);
-    expect(answers).toEqual([{ tag: 'DaemonError', contents: 'this daemon belongs to cachix watch-exec and stops when its command exits' }, { tag: 'DaemonPong' }]);
+    expect(answers).toEqual([
+      { tag: 'DaemonError', contents: { tag: 'UnsupportedCommand', contents: expect.stringMatching(/^this daemon does not take stop requests/) } },
+      { tag: 'DaemonPong' },
+    ]);
   });
 });

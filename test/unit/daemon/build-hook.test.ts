@@ -13,7 +13,7 @@ describe('watch-exec build hook', () => {
       const dir = dirname(hook.socketPath);
       expect(dirname(dir)).toBe(tmpdir());
       const script = await readFile(join(dir, 'post-build-hook.sh'), 'utf8');
-      expect(script).toContain(`exec '/usr/bin/node' '/opt/it'\\''s here/bin/cachix' daemon push --socket '${hook.socketPath}' $paths`);
+      expect(script).toContain(`exec '/usr/bin/node' '/opt/it'\\''s here/bin/cachix' daemon push --socket '${hook.socketPath}' $paths </dev/null`);
       expect(script).toContain('paths=${OUT_PATHS:-$(nix-store --query --outputs "$DRV_PATH")}');
       expect((await stat(join(dir, 'post-build-hook.sh'))).mode & 0o111).toBe(0o111);
       expect(await readFile(join(dir, 'nix.conf'), 'utf8')).toBe(`post-build-hook = ${join(dir, 'post-build-hook.sh')}\n`);

@@ -15,10 +15,10 @@ describe('daemon protocol', () => {
     ['{"tag":"ClientStop","contents":[]}', { tag: 'ClientStop' }],
     ['{"tag":"ClientPushRequest","contents":{"storePaths":["/nix/store/a"]}}', { tag: 'ClientPushRequest', contents: { storePaths: ['/nix/store/a'], subscribeToUpdates: false } }],
     ['{"tag":"ClientPushRequest","contents":{"storePaths":[],"subscribeToUpdates":true}}', { tag: 'ClientPushRequest', contents: { storePaths: [], subscribeToUpdates: true } }],
-    ['not json', { error: 'not JSON' }],
-    ['[1]', { error: 'expected {"tag": …}' }],
-    ['{"tag":"ClientPushRequest","contents":{"storePaths":[1]}}', { error: 'ClientPushRequest needs contents.storePaths: [string]' }],
-    ['{"tag":"ClientNope"}', { error: 'unknown message ClientNope' }],
+    ['not json', { error: 'not JSON', kind: 'malformed' }],
+    ['[1]', { error: 'expected {"tag": …}', kind: 'unsupported' }],
+    ['{"tag":"ClientPushRequest","contents":{"storePaths":[1]}}', { error: 'ClientPushRequest needs contents.storePaths: [string]', kind: 'unsupported' }],
+    ['{"tag":"ClientNope"}', { error: 'unknown message ClientNope', kind: 'unsupported' }],
   ])('decodes %s', (line, expected) => {
     expect(decodeClientMessage(line)).toEqual(expected);
   });
