@@ -6,7 +6,7 @@ import type { PushEventMessage } from '../daemon/protocol.js';
 import { DaemonServer } from '../daemon/server.js';
 import { daemonSocketPath } from '../daemon/socket-path.js';
 import { NixStore } from '../nix/store.js';
-import { humanSize } from '../ui/format.js';
+import { failedLine, startedLine } from '../ui/messages.js';
 import { readAll } from '../util/read-stdin.js';
 import { stopOnSignals } from '../util/stop-signals.js';
 import type { WatchSession } from '../watch/session.js';
@@ -124,11 +124,11 @@ export async function push(ctx: Context, args: DaemonPushArgs): Promise<number> 
 function eventLine(event: PushEventMessage): string | undefined {
   switch (event.tag) {
     case 'PushStorePathAttempt': {
-      const [path, size, { retryCount }] = event.contents;
-      return `${retryCount > 0 ? `retry #${retryCount} ` : ''}Pushing ${path} (${humanSize(size)})`;
+      const [path, narSize, { retryCount }] = event.contents;
+      return startedLine({ type: 'path-started', path, narSize, attempt: retryCount });
     }
     case 'PushStorePathFailed':
-      return `Failed to push ${event.contents[0]}: ${event.contents[1]}`;
+      return failedLine(event.contents[0], event.contents[1]);
     default:
       return undefined;
   }

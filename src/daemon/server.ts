@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { describeError } from '../errors.js';
 import type { PushEvent } from '../push/events.js';
-import { redact } from '../util/redact.js';
+import { describeReason } from '../ui/messages.js';
 import type { WatchSession } from '../watch/session.js';
 import { decodeClientMessage, encode, lineReader, type DaemonMessage, type PushEventMessage } from './protocol.js';
 import { listenUnix } from './unix-socket.js';
@@ -66,7 +65,7 @@ export class DaemonServer {
       'data',
       lineReader((line) => {
         // A request that fails is this client's answer, never the daemon's end.
-        this.handle(line, send, socket).catch((error: unknown) => send(unsupported(redact(describeError(error)))));
+        this.handle(line, send, socket).catch((error: unknown) => send(unsupported(describeReason(error))));
       }),
     );
   }
@@ -123,12 +122,12 @@ function translate(event: PushEvent): PushEventMessage | undefined {
     case 'path-done':
       return { tag: 'PushStorePathDone', contents: [event.path] };
     case 'path-failed':
-      return { tag: 'PushStorePathFailed', contents: [event.path, redact(describeError(event.error))] };
+      return { tag: 'PushStorePathFailed', contents: [event.path, describeReason(event.error)] };
     case 'input-skipped':
       // The protocol has no "invalid" event: a path that cannot be pushed failed.
       return { tag: 'PushStorePathFailed', contents: [event.input, event.reason] };
     case 'batch-failed':
-      return { tag: 'PushStorePathFailed', contents: [event.paths.join(' '), redact(describeError(event.error))] };
+      return { tag: 'PushStorePathFailed', contents: [event.paths.join(' '), describeReason(event.error)] };
     default:
       return undefined;
   }

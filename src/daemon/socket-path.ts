@@ -1,5 +1,5 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { xdgCacheHome } from '../config/paths.js';
 
 /**
  * Where the daemon listens (spec §8): --socket, else $CACHIX_DAEMON_SOCKET, else
@@ -9,5 +9,5 @@ export function daemonSocketPath(env: NodeJS.ProcessEnv, option?: string): strin
   if (option) return option;
   if (env.CACHIX_DAEMON_SOCKET) return env.CACHIX_DAEMON_SOCKET;
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'cachix', 'cachix-daemon.sock');
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'cachix', 'cachix-daemon.sock');
+  return join(xdgCacheHome(env), 'cachix', 'cachix-daemon.sock');
 }

@@ -17,8 +17,18 @@ export function startedLine(event: Extract<PushEvent, { type: 'path-started' }>)
   return `${event.attempt > 0 ? `retry #${event.attempt} ` : ''}Pushing ${event.path} (${humanSize(event.narSize)})`;
 }
 
+/** `reason` is shown as given: callers redact what an error could carry (describeReason). */
+export function failedLine(what: string, reason: string): string {
+  return `Failed to push ${what}: ${reason}`;
+}
+
+/** An error as a one-line reason, with any secret it echoes removed. */
+export function describeReason(error: unknown): string {
+  return redact(describeError(error));
+}
+
 export function retryLine(event: Extract<PushEvent, { type: 'path-retrying' }>): string {
-  return `Failed to push ${event.path}: ${redact(describeError(event.error))}; retrying in ${Math.round(event.delayMs / 1000)} s`;
+  return `${failedLine(event.path, describeReason(event.error))}; retrying in ${Math.round(event.delayMs / 1000)} s`;
 }
 
 export function nothingToPushLine(destination: string): string {

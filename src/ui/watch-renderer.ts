@@ -1,8 +1,6 @@
 import type { Writable } from 'node:stream';
-import { describeError } from '../errors.js';
 import type { PushEvent } from '../push/events.js';
-import { redact } from '../util/redact.js';
-import { retryLine, skippedLine, startedLine } from './messages.js';
+import { describeReason, failedLine, retryLine, skippedLine, startedLine } from './messages.js';
 
 /**
  * Lines for watch-store and watch-exec: one per path pushed, retried or failed. The per-batch
@@ -23,10 +21,10 @@ export function watchRenderer(out: Writable, verbose: boolean): (event: PushEven
         out.write(`${retryLine(event)}\n`);
         break;
       case 'path-failed':
-        out.write(`Failed to push ${event.path}: ${redact(describeError(event.error))}\n`);
+        out.write(`${failedLine(event.path, describeReason(event.error))}\n`);
         break;
       case 'batch-failed':
-        out.write(`Failed to push ${event.paths.length} path${event.paths.length === 1 ? '' : 's'} (${event.paths[0]}${event.paths.length > 1 ? ', …' : ''}): ${redact(describeError(event.error))}\n`);
+        out.write(`${failedLine(`${event.paths.length} path${event.paths.length === 1 ? '' : 's'} (${event.paths[0]}${event.paths.length > 1 ? ', …' : ''})`, describeReason(event.error))}\n`);
         break;
       default:
         break;

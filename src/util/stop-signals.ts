@@ -9,7 +9,7 @@ type StopSignal = keyof typeof EXIT_CODES;
  * shutdown); the second aborts `controller` with the conventional exit code, cancelling
  * uploads in flight; a third exits at once.
  */
-export function stopOnSignals(controller: AbortController, onStop: (signal: StopSignal) => void): () => void {
+export function stopOnSignals(controller: AbortController, onStop: (signal: StopSignal, exitCode: number) => void): () => void {
   let stopping = false;
   const handlers: [StopSignal, () => void][] = [];
   for (const signal of Object.keys(EXIT_CODES) as StopSignal[]) {
@@ -20,7 +20,7 @@ export function stopOnSignals(controller: AbortController, onStop: (signal: Stop
         return;
       }
       stopping = true;
-      onStop(signal);
+      onStop(signal, EXIT_CODES[signal]);
     };
     process.on(signal, handler);
     handlers.push([signal, handler]);

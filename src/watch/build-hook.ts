@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { xdgConfigHome } from '../config/paths.js';
 import { MAX_SOCKET_PATH } from '../daemon/unix-socket.js';
 
 export interface BuildHook {
@@ -48,9 +49,8 @@ export async function writeBuildHook(env: NodeJS.ProcessEnv, cachix: { node: str
 
 /** The user nix.conf files Nix reads when NIX_USER_CONF_FILES is unset. */
 function xdgUserConfFiles(env: NodeJS.ProcessEnv): string {
-  const home = env.XDG_CONFIG_HOME || join(env.HOME ?? '', '.config');
   const dirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((d) => d !== '');
-  return [home, ...dirs].map((d) => join(d, 'nix', 'nix.conf')).join(':');
+  return [xdgConfigHome(env), ...dirs].map((d) => join(d, 'nix', 'nix.conf')).join(':');
 }
 
 function shellQuote(text: string): string {

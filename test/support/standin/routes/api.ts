@@ -1,12 +1,12 @@
 /** The JSON API under /api/v1/cache/{name} (spec §1.5, §4, §5, §6, §9). */
 import { createHash, createHmac } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import type { BinaryCache, PinCreate, PinKeep } from '../../../../src/api/types.js';
 import { parseStorePath } from '../../../../src/nix/store-path.js';
 import { callerOf } from '../auth.js';
 import { permissionOf, requireCache, type RequestContext } from '../context.js';
+import { writeHashed } from '../hashed-write.js';
 import { HttpError, badRequest, drain, isObject, readJson, sendEmpty, sendJson, sendText } from '../http.js';
 import type { Compression, Digest } from '../nar-check.js';
 import type { CacheRecord, MultipartUpload, StoredBytes } from '../store.js';
@@ -126,18 +126,7 @@ async function uploadNarLegacy(ctx: RequestContext, name: string): Promise<void>
   const compression = compressionParam(ctx);
   const file = ctx.store.tempPath('legacy-nar');
   const hash = createHash('sha256');
-  let size = 0;
-  await pipeline(
-    ctx.req,
-    async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    },
-    createWriteStream(file),
-  );
+  const size = await writeHashed(ctx.req, file, hash);
   const hex = hash.digest('hex');
   const key = `${cache.name}/${hex}`;
   const previous = ctx.store.legacyNars.get(key);
@@ -308,27 +297,16 @@ async function assemble(ctx: RequestContext, parts: StoredBytes[]): Promise<[Sto
   }
   const file = ctx.store.tempPath('assembled');
   const hash = createHash('sha256');
-  let size = 0;
-  try {
-    await pipeline(
-      async function* () {
-        for (const part of parts) {
-          // 1 MiB reads: a multi-part NAR is assembled while the client waits for its complete call.
-          const chunks = 'data' in part ? [part.data] : (createReadStream(part.file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>);
-          for await (const chunk of chunks) {
-            hash.update(chunk);
-            size += chunk.length;
-            yield chunk;
-          }
-        }
-      },
-      createWriteStream(file),
-    );
-  } catch (error) {
-    await rm(file, { force: true });
-    throw error;
-  }
+  const size = await writeHashed(partsInOrder(parts), file, hash);
   return [{ file }, { hex: hash.digest('hex'), size }];
+}
+
+async function* partsInOrder(parts: StoredBytes[]): AsyncIterable<Buffer> {
+  for (const part of parts) {
+    // 1 MiB reads: a multi-part NAR is assembled while the client waits for its complete call.
+    if ('data' in part) yield part.data;
+    else yield* createReadStream(part.file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+  }
 }
 
 async function abort(ctx: RequestContext, name: string, narId: string): Promise<void> {

@@ -4,11 +4,10 @@
  * Content-MD5 and Content-Length (no chunked bodies), and answers with a quoted hex ETag.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { RequestContext } from '../context.js';
+import { writeHashed } from '../hashed-write.js';
 import { HttpError, badRequest, readBody } from '../http.js';
 import { IN_MEMORY_PART_BYTES, type MultipartUpload, type UploadPart } from '../store.js';
 import { uploadSignature } from './api.js';
@@ -71,23 +70,10 @@ async function receiveInMemory(ctx: RequestContext, declared: number): Promise<R
 async function receiveToFile(ctx: RequestContext, partNumber: number, declared: number): Promise<Received> {
   const temp = ctx.store.tempPath(`part-${partNumber}`);
   const md5 = createHash('md5');
-  let size = 0;
-  try {
-    await pipeline(
-      ctx.req,
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          md5.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      },
-      createWriteStream(temp),
-    );
-    if (size !== declared) throw badRequest(`IncompleteBody: got ${size} of ${declared} bytes`);
-  } catch (error) {
+  const size = await writeHashed(ctx.req, temp, md5);
+  if (size !== declared) {
     await rm(temp, { force: true });
-    throw error;
+    throw badRequest(`IncompleteBody: got ${size} of ${declared} bytes`);
   }
   return { body: { file: temp }, size, eTag: md5.digest() };
 }
